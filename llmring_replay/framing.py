@@ -1,0 +1,159 @@
+"""Stream framing: bytes in, frames and events out. Pure, incremental, no provider knowledge.
+
+Two steps, kept apart because the transports need the first and the codecs the second:
+
+1. A *splitter* cuts the byte stream into raw frames exactly as received (terminators
+   included): an SSE event ends at a blank line, an NDJSON record at a newline. Reads may end
+   anywhere, even inside a multi-byte UTF-8 character; a frame is only handed out once its
+   terminator arrived, so nothing is ever decoded half. The recorder stores these frames with
+   their arrival times; replay serves them one by one.
+2. `parse_sse` / `parse_ndjson` turn one raw frame into an `Event` (SSE per the WHATWG spec:
+   LF, CR and CRLF line ends, `:` comments, multi-line `data`, the optional space after the
+   colon). `[DONE]` and in-band error payloads are the codecs' business, not this module's.
+
+Spec: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+__all__ = [
+    "Event",
+    "Splitter",
+    "NDJSONSplitter",
+    "SSESplitter",
+    "framing_for",
+    "parse_ndjson",
+    "parse_sse",
+    "splitter_for",
+]
+
+
+class Event(NamedTuple):
+    """One parsed frame: an SSE event, or an NDJSON line (`event` is then `None`)."""
+
+    data: str
+    event: str | None = None
+    id: str | None = None
+
+
+# A line end is CRLF, a lone CR or LF. A lone CR must not be followed by LF, else "\r\n"
+# would read as two line ends; a blank line is two line ends in a row.
+_SSE_BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+class SSESplitter:
+    """Cut an SSE byte stream into raw events, each ending with its blank line."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add bytes from one read; return the frames completed by them."""
+        buffer = self._buffer + data if self._buffer else data
+        if b"\r" not in buffer:
+            # The common case (LF only) is a plain split, several times faster than the regex.
+            parts = buffer.split(b"\n\n")
+            self._buffer = parts.pop()
+            return [part + b"\n\n" for part in parts]
+        # We always hold a trailing "\r" back: the next read may start with the "\n" that
+        # turns it into one CRLF line end rather than a CR line end.
+        end = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)
+        frames: list[bytes] = []
+        start = 0
+        for match in _SSE_BOUNDARY.finditer(buffer, 0, end):
+            if match.start() < start:
+                continue
+            frames.append(buffer[start : match.end()])
+            start = match.end()
+        self._buffer = buffer[start:]
+        return frames
+
+    def flush(self) -> list[bytes]:
+        """End of stream: return what is left (an event missing its final blank line)."""
+        rest, self._buffer = self._buffer, b""
+        return [rest] if rest.strip() else []
+
+
+class NDJSONSplitter:
+    """Cut an NDJSON byte stream into raw lines, each ending with its newline."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add bytes from one read; return the lines completed by them."""
+        buffer = self._buffer + data if self._buffer else data
+        parts = buffer.split(b"\n")
+        self._buffer = parts.pop()
+        return [part + b"\n" for part in parts]
+
+    def flush(self) -> list[bytes]:
+        """End of stream: return the last line when it lacks a trailing newline."""
+        rest, self._buffer = self._buffer, b""
+        return [rest] if rest.strip() else []
+
+
+def parse_sse(frame: bytes) -> Event | None:
+    """Parse one raw SSE event; `None` when it dispatches nothing (comments, no data)."""
+    if frame[:6] == b"data: ":
+        # Fast path for the usual single `data:` line.
+        body = frame[6:].rstrip(b"\r\n")
+        if b"\n" not in body and b"\r" not in body:
+            return Event(body.decode("utf-8", "replace"))
+    data: list[str] = []
+    event: str | None = None
+    event_id: str | None = None
+    for line in _LINE_END.split(frame.decode("utf-8", "replace")):
+        if not line or line[0] == ":":
+            continue
+        name, colon, value = line.partition(":")
+        if colon and value[:1] == " ":
+            value = value[1:]
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            event = value
+        elif name == "id" and "\0" not in value:
+            event_id = value
+    if not data:
+        return None
+    return Event("\n".join(data), event or None, event_id)
+
+
+def parse_ndjson(frame: bytes) -> Event | None:
+    """Parse one NDJSON line; `None` for a blank line."""
+    text = frame.decode("utf-8", "replace").strip()
+    return Event(text) if text else None
+
+
+Splitter = SSESplitter | NDJSONSplitter
+
+_FRAMINGS: dict[str, tuple[Callable[[], Splitter], Callable[[bytes], Event | None]]] = {
+    "sse": (SSESplitter, parse_sse),
+    "ndjson": (NDJSONSplitter, parse_ndjson),
+}
+
+
+def framing_for(content_type: str | None) -> str | None:
+    """The framing a response's content type implies: `sse`, `ndjson`, or `None` (raw)."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media == "text/event-stream":
+        return "sse"
+    if media in ("application/x-ndjson", "application/ndjson", "application/jsonl"):
+        return "ndjson"
+    return None
+
+
+def splitter_for(framing: str) -> tuple[Splitter, Callable[[bytes], Event | None]]:
+    """A fresh splitter and the matching frame parser for `sse` or `ndjson`."""
+    make_splitter, parse = _FRAMINGS[framing]
+    return make_splitter(), parse

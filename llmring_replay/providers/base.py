@@ -1,0 +1,328 @@
+"""What every provider codec shares: its interface, and the stream accumulator.
+
+A codec translates between `LLMRequest` and one provider's HTTP API. It never touches the
+network: `build_request` returns an `httpx.Request`, `stream_decoder` returns a fresh
+`StreamDecoder` that turns parsed frames (`framing.Event`) into `StreamChunk`s, and
+`parse_response` reads a non-streaming JSON body. Errors are *described* (`ErrorInfo`) and
+mapped to exceptions in `providers.errors`, the one place that decides the class.
+
+`StreamBuilder` holds the state all four decoders need, so each decoder is only a table of
+small per-event functions: the model, text so far, the cumulative tool calls (rule 5), the
+merged usage (rule 4), and the one final chunk (rule 3).
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import httpx
+
+from llmring_replay.exceptions import ProviderResponseError
+from llmring_replay.framing import Event
+from llmring_replay.providers.errors import ErrorInfo
+from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
+
+__all__ = ["Codec", "ProviderConfig", "StreamBuilder", "StreamDecoder", "drop_none"]
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    """A configured provider: its name, key (may be `None` for Ollama) and base URL."""
+
+    name: str
+    api_key: str | None
+    base_url: str
+
+
+def drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
+    """The mapping without its `None` values (so `0` and `False` survive, unlike `if v`)."""
+    return {key: value for key, value in mapping.items() if value is not None}
+
+
+_CHUNK_FIELDS = set(StreamChunk.model_fields)
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+
+def _new_chunk(
+    *,
+    delta: str,
+    model: str,
+    finish_reason: str | None,
+    usage: dict[str, int] | None,
+    tool_calls: list[dict[str, Any]] | None,
+    reasoning: str | None,
+    provider_details: dict[str, Any] | None,
+) -> StreamChunk:
+    """A `StreamChunk` without validation: the builder guarantees the types.
+
+    This is the hot path of every stream, and `model_construct` costs twice as much: it is
+    what pydantic's own `model_construct` does, minus the defaults and extras handling a
+    chunk with every field given does not need. The shared fields-set is never mutated
+    (assigning a field adds a name that is already in it).
+    """
+    chunk = _object_new(StreamChunk)
+    _object_setattr(
+        chunk,
+        "__dict__",
+        {
+            "delta": delta,
+            "model": model,
+            "finish_reason": finish_reason,
+            "usage": usage,
+            "tool_calls": tool_calls,
+            "reasoning": reasoning,
+            "provider_details": provider_details,
+        },
+    )
+    _object_setattr(chunk, "__pydantic_fields_set__", _CHUNK_FIELDS)
+    _object_setattr(chunk, "__pydantic_extra__", None)
+    _object_setattr(chunk, "__pydantic_private__", None)
+    return chunk
+
+
+class StreamBuilder:
+    """Accumulates one stream's state and makes its chunks.
+
+    Decoders call `text`, `reasoning`, `tool_start`/`tool_arguments`/`tool_whole` as events
+    arrive, `set_usage`/`set_finish` whenever the provider reports them (later values win,
+    key by key), and `final()` once at the end. Chunks skip validation (see `_new_chunk`).
+    """
+
+    __slots__ = (
+        "_calls",
+        "_order",
+        "finish_raw",
+        "finish_reason",
+        "finished",
+        "model",
+        "provider",
+        "usage",
+    )
+
+    def __init__(self, provider: str, model: str) -> None:
+        self.provider = provider
+        self.model = f"{provider}:{model}"
+        self.usage: dict[str, int] | None = None
+        self.finish_reason: str | None = None
+        self.finish_raw: str | None = None
+        self.finished = False
+        self._calls: dict[Any, dict[str, Any]] = {}
+        self._order: list[Any] = []
+
+    def set_model(self, reported: str | None) -> None:
+        """Use the model the provider reports (`provider:reported`), when it reports one."""
+        if reported:
+            self.model = f"{self.provider}:{reported}"
+
+    def text(self, delta: str) -> StreamChunk:
+        """A chunk carrying text."""
+        return _new_chunk(
+            delta=delta,
+            model=self.model,
+            finish_reason=None,
+            usage=None,
+            tool_calls=None,
+            reasoning=None,
+            provider_details=None,
+        )
+
+    def reasoning(self, text: str) -> StreamChunk:
+        """A chunk carrying thinking text only (`delta` stays empty)."""
+        return _new_chunk(
+            delta="",
+            model=self.model,
+            finish_reason=None,
+            usage=None,
+            tool_calls=None,
+            reasoning=text,
+            provider_details=None,
+        )
+
+    # -- tool calls ---------------------------------------------------------------------
+
+    def tool_start(self, key: Any, call_id: str | None, name: str, arguments: str = "") -> StreamChunk:
+        """Open a call under `key` (the provider's index or block number)."""
+        if key not in self._calls:
+            self._order.append(key)
+        self._calls[key] = {"id": call_id, "name": name, "arguments": arguments}
+        return self._tools_chunk()
+
+    def tool_arguments(self, key: Any, piece: str) -> StreamChunk | None:
+        """Append an arguments fragment to the call under `key`; `None` if nothing changed."""
+        call = self._calls.get(key)
+        if call is None:
+            # Some servers never send an opening fragment: open the call on first sight.
+            return self.tool_start(key, None, "", piece)
+        if not piece:
+            return None
+        call["arguments"] += piece
+        return self._tools_chunk()
+
+    def tool_update(self, key: Any, call_id: str | None, name: str | None) -> None:
+        """Fill in an id or name that arrived after the call was opened."""
+        call = self._calls[key]
+        if call_id and not call["id"]:
+            call["id"] = call_id
+        if name and not call["name"]:
+            call["name"] = name
+
+    def tool_whole(self, call_id: str | None, name: str, arguments: Any) -> StreamChunk:
+        """Add a call that arrived complete (Gemini, Ollama); dict arguments are serialized."""
+        if not isinstance(arguments, str):
+            arguments = json.dumps(arguments if arguments is not None else {})
+        return self.tool_start(len(self._order), call_id, name, arguments)
+
+    @property
+    def has_tool_calls(self) -> bool:
+        """Whether any tool call was seen."""
+        return bool(self._order)
+
+    def tool_calls(self) -> list[dict[str, Any]] | None:
+        """The calls as they stand, in OpenAI's shape; `None` when there are none."""
+        if not self._order:
+            return None
+        calls = []
+        for key in self._order:
+            call = self._calls[key]
+            calls.append(
+                {
+                    "id": call["id"],
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": call["arguments"]},
+                }
+            )
+        return calls
+
+    def _tools_chunk(self) -> StreamChunk:
+        return _new_chunk(
+            delta="",
+            model=self.model,
+            finish_reason=None,
+            usage=None,
+            tool_calls=self.tool_calls(),
+            reasoning=None,
+            provider_details=None,
+        )
+
+    # -- the end ------------------------------------------------------------------------
+
+    def set_usage(self, **counts: int | None) -> None:
+        """Merge usage counts; `None` values are ignored, later values win."""
+        usage = self.usage if self.usage is not None else {}
+        for key, value in counts.items():
+            if value is not None:
+                usage[key] = int(value)
+        self.usage = usage
+
+    def set_finish(self, raw: str | None, normalized: str) -> None:
+        """Record the finish reason; the final chunk carries it."""
+        self.finish_raw = raw
+        self.finish_reason = normalized
+
+    def final_usage(self) -> dict[str, int] | None:
+        """The merged usage with `total_tokens` filled in (the sum) when not reported."""
+        if self.usage is None:
+            return None
+        usage = dict(self.usage)
+        usage.setdefault("prompt_tokens", 0)
+        usage.setdefault("completion_tokens", 0)
+        usage.setdefault("total_tokens", usage["prompt_tokens"] + usage["completion_tokens"])
+        # A stable key order reads better in snapshots and cassette summaries.
+        order = (
+            "prompt_tokens",
+            "completion_tokens",
+            "total_tokens",
+            "cached_tokens",
+            "cache_creation_tokens",
+            "reasoning_tokens",
+        )
+        return {key: usage[key] for key in order if key in usage}
+
+    def final(self) -> StreamChunk:
+        """The one last chunk: finish reason, usage, complete tool calls.
+
+        Raises `ProviderResponseError` when the provider never said the answer was finished:
+        the stream was cut, and a caller must not mistake a partial answer for a whole one.
+        """
+        if self.finish_reason is None:
+            raise ProviderResponseError(
+                f"{self.provider} stream ended before the provider finished the answer "
+                "(connection closed early?)",
+                self.provider,
+                200,
+                retryable=True,
+            )
+        self.finished = True
+        return _new_chunk(
+            delta="",
+            model=self.model,
+            finish_reason=self.finish_reason,
+            usage=self.final_usage(),
+            tool_calls=self.tool_calls(),
+            reasoning=None,
+            provider_details={"finish_reason": self.finish_raw},
+        )
+
+
+class StreamDecoder(ABC):
+    """Turns one response's parsed frames into chunks. One instance per stream."""
+
+    def __init__(self, builder: StreamBuilder) -> None:
+        self.builder = builder
+
+    @abstractmethod
+    def feed(self, event: Event) -> list[StreamChunk]:
+        """Chunks for one frame (often one, sometimes none or several)."""
+
+    def end(self) -> list[StreamChunk]:
+        """At the end of the body: the final chunk, unless already sent."""
+        if self.builder.finished:
+            return []
+        return [self.builder.final()]
+
+    @property
+    def done(self) -> bool:
+        """True once the final chunk was sent: the rest of the body can be ignored."""
+        return self.builder.finished
+
+
+class Codec(ABC):
+    """One provider's wire format: request building, stream and response decoding, errors."""
+
+    #: The provider name used in `provider:model`.
+    name: ClassVar[str]
+    #: `sse` or `ndjson`.
+    framing: ClassVar[str]
+    default_base_url: ClassVar[str]
+    #: Environment variables read for the key, first found wins.
+    api_key_env: ClassVar[tuple[str, ...]]
+    base_url_env: ClassVar[str]
+    #: Whether the provider works without a key (Ollama).
+    key_optional: ClassVar[bool] = False
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
+        """The HTTP request for `request` sent to `model` (without the provider prefix)."""
+
+    @abstractmethod
+    def stream_decoder(self, model: str) -> StreamDecoder:
+        """A fresh decoder for one streaming response to a request for `model`."""
+
+    @abstractmethod
+    def parse_response(self, data: Any, model: str) -> LLMResponse:
+        """An `LLMResponse` from a non-streaming response's parsed JSON body."""
+
+    @abstractmethod
+    def error_info(self, status: int, body: Any) -> ErrorInfo:
+        """Describe an error body (parsed JSON, or the text when it is not JSON)."""
+
+    def url(self, path: str) -> str:
+        """`path` joined to the configured base URL."""
+        return self.config.base_url.rstrip("/") + path

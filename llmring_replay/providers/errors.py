@@ -1,0 +1,136 @@
+"""The one place where provider failures become exceptions.
+
+Codecs only *describe* an error (`ErrorInfo`: the provider's message, its own error type or
+status string, a retry delay found in the body); `to_exception` decides the class from the
+HTTP status and that description, so every provider follows the same table:
+
+| status / kind                          | exception                      | retryable |
+|----------------------------------------|--------------------------------|-----------|
+| 401, 403, kind `auth`                  | ProviderAuthenticationError    | no        |
+| 404, kind `not_found`                  | ModelNotFoundError             | no        |
+| 429, kind `rate_limit`                 | ProviderRateLimitError         | yes       |
+| 408, 504, kind `timeout`               | ProviderTimeoutError           | yes       |
+| 500-599 (Anthropic 529), `overloaded`  | ProviderResponseError          | yes       |
+| anything else                          | ProviderResponseError          | no        |
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from llmring_replay.exceptions import (
+    LLMRingError,
+    ModelNotFoundError,
+    ProviderAuthenticationError,
+    ProviderRateLimitError,
+    ProviderResponseError,
+    ProviderTimeoutError,
+)
+
+__all__ = ["ErrorInfo", "ErrorKind", "parse_duration", "retry_after_from_headers", "to_exception"]
+
+ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "overloaded"]
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """What a provider said about a failure, before it is mapped to an exception."""
+
+    message: str
+    #: The provider's own error type or code (`overloaded_error`, `RESOURCE_EXHAUSTED`, ...).
+    code: str | None = None
+    #: A classification the status alone would miss (an in-band error inside a 200 stream).
+    kind: ErrorKind | None = None
+    #: Seconds, from the body (Gemini `RetryInfo.retryDelay`), when present.
+    retry_after: float | None = None
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
+
+
+def parse_duration(value: str | float | int | None) -> float | None:
+    """Seconds from `"17s"`, `"1.5"`, `"250ms"` or a number; `None` when unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = _DURATION.match(value)
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number / 1000 if match.group(2) == "ms" else number
+
+
+def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:
+    """Seconds from `retry-after-ms`, or `retry-after` as seconds or an HTTP date."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        seconds = parse_duration(millis)
+        if seconds is not None:
+            return seconds / 1000
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    seconds = parse_duration(value)
+    if seconds is not None:
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _kind_for(status: int, info: ErrorInfo) -> ErrorKind | None:
+    if info.kind is not None:
+        return info.kind
+    if status in (401, 403):
+        return "auth"
+    if status == 404:
+        return "not_found"
+    if status == 429:
+        return "rate_limit"
+    if status in (408, 504):
+        return "timeout"
+    if status >= 500:
+        return "overloaded"
+    return None
+
+
+def to_exception(
+    provider: str,
+    status: int,
+    info: ErrorInfo,
+    *,
+    model: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> LLMRingError:
+    """The exception for a failed response (or an in-band error event, with its 200)."""
+    kind = _kind_for(status, info)
+    message = f"{provider} {status}: {info.message}" if status != 200 else (
+        f"{provider} stream error: {info.message}"
+    )
+    details = {"code": info.code, "status": status}
+    if kind == "auth":
+        return ProviderAuthenticationError(message, provider, status, details)
+    if kind == "not_found":
+        return ModelNotFoundError(
+            message, model_name=model, provider=provider, details=details, status_code=status
+        )
+    if kind == "rate_limit":
+        retry_after = retry_after_from_headers(headers or {})
+        if retry_after is None:
+            retry_after = info.retry_after
+        return ProviderRateLimitError(
+            message, provider, retry_after, details, status_code=status
+        )
+    if kind == "timeout":
+        return ProviderTimeoutError(message, provider, status, details)
+    return ProviderResponseError(
+        message, provider, status, details, retryable=kind == "overloaded"
+    )
