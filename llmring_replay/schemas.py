@@ -93,9 +93,7 @@ class LLMResponse(BaseModel):
         total = self.usage.get("total_tokens")
         if total:
             return int(total)
-        return int(self.usage.get("prompt_tokens", 0)) + int(
-            self.usage.get("completion_tokens", 0)
-        )
+        return int(self.usage.get("prompt_tokens", 0)) + int(self.usage.get("completion_tokens", 0))
 
 
 class StreamChunk(BaseModel):

@@ -144,7 +144,9 @@ class StreamBuilder:
 
     # -- tool calls ---------------------------------------------------------------------
 
-    def tool_start(self, key: Any, call_id: str | None, name: str, arguments: str = "") -> StreamChunk:
+    def tool_start(
+        self, key: Any, call_id: str | None, name: str, arguments: str = ""
+    ) -> StreamChunk:
         """Open a call under `key` (the provider's index or block number)."""
         if key not in self._calls:
             self._order.append(key)

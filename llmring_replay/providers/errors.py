@@ -112,8 +112,10 @@ def to_exception(
 ) -> LLMRingError:
     """The exception for a failed response (or an in-band error event, with its 200)."""
     kind = _kind_for(status, info)
-    message = f"{provider} {status}: {info.message}" if status != 200 else (
-        f"{provider} stream error: {info.message}"
+    message = (
+        f"{provider} {status}: {info.message}"
+        if status != 200
+        else (f"{provider} stream error: {info.message}")
     )
     details = {"code": info.code, "status": status}
     if kind == "auth":
@@ -126,11 +128,7 @@ def to_exception(
         retry_after = retry_after_from_headers(headers or {})
         if retry_after is None:
             retry_after = info.retry_after
-        return ProviderRateLimitError(
-            message, provider, retry_after, details, status_code=status
-        )
+        return ProviderRateLimitError(message, provider, retry_after, details, status_code=status)
     if kind == "timeout":
         return ProviderTimeoutError(message, provider, status, details)
-    return ProviderResponseError(
-        message, provider, status, details, retryable=kind == "overloaded"
-    )
+    return ProviderResponseError(message, provider, status, details, retryable=kind == "overloaded")

@@ -1,0 +1,37 @@
+# One entry point for developers and CI (.ci/run calls these targets with its own VENV).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: install lint typecheck test check demo wheel-check bench
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+test:
+	$(BIN)/pytest -q -n 2
+
+check: lint typecheck test
+
+# The wheel must ship the library, the pytest plugin and the type marker.
+wheel-check:
+	rm -rf dist && $(BIN)/python -m pip wheel --quiet --no-deps -w dist .
+	$(BIN)/python -c "import zipfile,glob; n=zipfile.ZipFile(glob.glob('dist/*.whl')[0]).namelist(); \
+	need=['llmring_replay/py.typed','pytest_llmring_replay/plugin.py','llmring_replay/cli/__init__.py']; \
+	missing=[x for x in need if x not in n]; assert not missing, missing; print('wheel ok:', len(n), 'files')"
+
+demo:
+	$(BIN)/llmring-replay --help
+
+bench:
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done

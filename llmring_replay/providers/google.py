@@ -1,0 +1,422 @@
+"""Google Gemini (`generativelanguage.googleapis.com/v1beta`): requests, streams, errors.
+
+The wire format's surprises, each handled here:
+
+- `:streamGenerateContent` is SSE only when asked (`?alt=sse`); without it the same endpoint
+  answers one JSON array at the end. We always ask.
+- Events end with CRLF blank lines and there is no end marker: the answer is over at EOF, so
+  the final chunk comes from `end()`.
+- Every event is a whole `GenerateContentResponse`. `usageMetadata` rides on each one,
+  cumulative, yet earlier values are not lower bounds (`promptTokenCount` was seen going 15
+  then 13): only the last one counts. `thoughtsTokenCount` is outside `candidatesTokenCount`.
+- Thinking arrives as text parts flagged `"thought": true` (exposed as `reasoning`, never in
+  `delta`). `thoughtSignature` is an opaque sibling that may sit on any part, even an empty
+  text part; it is not content.
+- Function calls arrive whole (`args` an object), usually without an id, and the finish
+  reason for them is plain `STOP`: `tool_calls` is inferred from the calls seen.
+- A candidate may lack `content` (safety stops); a blocked prompt has no candidate at all,
+  only `promptFeedback.blockReason`.
+- Errors are google.rpc Status JSON even under `text/event-stream`; an invalid key is a 400
+  whose reason (`API_KEY_INVALID`) hides in `details`, and a 429's delay in a `RetryInfo`.
+- Roles are `user` and `model`. Tool results are `user` content with `functionResponse` parts
+  keyed by function *name*, which OpenAI-shaped tool messages lack: we look it up by call id.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from typing import Any
+
+import httpx
+
+from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
+from llmring_replay.framing import Event
+from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none
+from llmring_replay.providers.errors import ErrorInfo, ErrorKind, parse_duration, to_exception
+from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
+
+__all__ = ["GoogleCodec", "GoogleStreamDecoder"]
+
+#: Gemini `finishReason` -> normalized; anything else (MALFORMED_FUNCTION_CALL, OTHER, ...)
+#: is `error`. `STOP` becomes `tool_calls` when the answer holds a function call.
+_FINISH_REASONS: dict[str, str] = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+    "IMAGE_SAFETY": "content_filter",
+}
+
+#: google.rpc status strings whose meaning the HTTP status alone can miss (in-band errors
+#: come with a 200).
+_STATUS_KINDS: dict[str, ErrorKind] = {
+    "UNAUTHENTICATED": "auth",
+    "PERMISSION_DENIED": "auth",
+    "NOT_FOUND": "not_found",
+    "RESOURCE_EXHAUSTED": "rate_limit",
+    "DEADLINE_EXCEEDED": "timeout",
+    "UNAVAILABLE": "overloaded",
+    "INTERNAL": "overloaded",
+}
+
+_TOOL_MODES = {"auto": "AUTO", "none": "NONE", "required": "ANY", "any": "ANY"}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _model_name(model: str) -> str:
+    """`gemini-2.5-flash` from `models/gemini-2.5-flash` or itself."""
+    return model.removeprefix("models/")
+
+
+# -- requests -----------------------------------------------------------------------------
+
+
+def _image_part(image: Any) -> dict[str, Any]:
+    url: str = image if isinstance(image, str) else image.get("url", "")
+    if url.startswith("data:"):
+        header, _, data = url.partition(",")
+        return {"inlineData": {"mimeType": header[5:].split(";")[0], "data": data}}
+    return {"fileData": drop_none({"fileUri": url, "mimeType": mimetypes.guess_type(url)[0]})}
+
+
+def _part(part: Any) -> dict[str, Any]:
+    """One OpenAI-style content part as a Gemini part; Gemini-shaped parts pass through."""
+    if isinstance(part, str):
+        return {"text": part}
+    kind = part.get("type")
+    if kind == "text":
+        return {"text": part.get("text", "")}
+    if kind == "image_url":
+        return _image_part(part.get("image_url"))
+    return dict(part)
+
+
+def _parts(content: Any) -> list[dict[str, Any]]:
+    if content is None or content == "":
+        return []
+    if isinstance(content, (str, dict)):
+        content = [content]
+    return [_part(part) for part in content]
+
+
+def _arguments(raw: Any) -> dict[str, Any]:
+    """OpenAI's JSON-string arguments as the object Gemini's `args` must be."""
+    value = json.loads(raw) if isinstance(raw, str) and raw.strip() else raw or {}
+    if not isinstance(value, dict):
+        raise ConfigurationError(f"tool call arguments must be a JSON object for Gemini: {raw!r}")
+    return value
+
+
+def _tool_response(content: Any) -> dict[str, Any]:
+    """A tool message's content as `functionResponse.response`, which must be an object."""
+    if isinstance(content, dict):
+        return content
+    if not isinstance(content, str):
+        content = "".join(part.get("text", "") for part in _parts(content))
+    try:
+        value = json.loads(content)
+    except ValueError:
+        value = None
+    return value if isinstance(value, dict) else {"result": content}
+
+
+class _Conversation:
+    """Messages -> `contents` + `systemInstruction` parts, one method per role."""
+
+    def __init__(self) -> None:
+        self.system_parts: list[dict[str, Any]] = []
+        self.contents: list[dict[str, Any]] = []
+        self._names: dict[str, str] = {}  # tool call id -> function name
+        self._results: list[dict[str, Any]] | None = None  # parts of the open tool results
+
+    def add(self, message: Message) -> None:
+        if message.role != "tool":
+            self._results = None
+        getattr(self, message.role)(message)
+
+    def _append(self, role: str, parts: list[dict[str, Any]]) -> None:
+        # Gemini rejects a content with no parts (an empty assistant turn, say).
+        if parts:
+            self.contents.append({"role": role, "parts": parts})
+
+    def system(self, message: Message) -> None:
+        self.system_parts.extend(_parts(message.content))
+
+    def user(self, message: Message) -> None:
+        self._append("user", _parts(message.content))
+
+    def assistant(self, message: Message) -> None:
+        parts = _parts(message.content)
+        for call in message.tool_calls or ():
+            function = call.get("function") or {}
+            name = function.get("name", "")
+            if call.get("id"):
+                self._names[call["id"]] = name
+            args = _arguments(function.get("arguments"))
+            parts.append({"functionCall": {"name": name, "args": args}})
+        self._append("model", parts)
+
+    def tool(self, message: Message) -> None:
+        name = self._names.get(message.tool_call_id or "")
+        if name is None:
+            raise ConfigurationError(
+                f"tool message answers call {message.tool_call_id!r}, which no earlier "
+                "assistant message made: Gemini needs the function's name"
+            )
+        part = {"functionResponse": {"name": name, "response": _tool_response(message.content)}}
+        if self._results is None:
+            # Consecutive results answer one model turn: Gemini wants them in one content.
+            self._results = []
+            self.contents.append({"role": "user", "parts": self._results})
+        self._results.append(part)
+
+
+def _generation_config(request: LLMRequest) -> dict[str, Any]:
+    config = drop_none({"temperature": request.temperature, "maxOutputTokens": request.max_tokens})
+    if request.reasoning_tokens is not None:
+        config["thinkingConfig"] = {"thinkingBudget": request.reasoning_tokens}
+    fmt = request.response_format or {}
+    if fmt.get("type") == "json_schema":
+        spec = fmt.get("json_schema") or fmt
+        config["responseMimeType"] = "application/json"
+        if spec.get("schema") is not None:
+            config["responseSchema"] = spec["schema"]
+    elif fmt.get("type") == "json_object" or request.json_response:
+        config["responseMimeType"] = "application/json"
+    return config
+
+
+def _tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    declarations: list[dict[str, Any]] = []
+    native: list[dict[str, Any]] = []
+    for tool in tools:
+        function = tool.get("function") or (tool if "name" in tool else None)
+        if function is None:
+            native.append(tool)  # Gemini's own tools (`{"googleSearch": {}}`) pass through
+            continue
+        keys = ("name", "description", "parameters")
+        declarations.append(drop_none({key: function.get(key) for key in keys}))
+    return ([{"functionDeclarations": declarations}] if declarations else []) + native
+
+
+def _tool_config(choice: str | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name") or choice.get("name")
+        if name:
+            return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [name]}}
+        choice = str(choice.get("type", ""))
+    mode = _TOOL_MODES.get(choice.lower())
+    if mode is None:
+        raise ConfigurationError(f"unknown tool_choice for Gemini: {choice!r}")
+    return {"functionCallingConfig": {"mode": mode}}
+
+
+def _merge(target: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` merged into `target`, dicts key by key, so `generationConfig` extras add up."""
+    for key, value in extra.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            value = _merge(dict(current), value)
+        target[key] = value
+    return target
+
+
+def _request_body(request: LLMRequest) -> dict[str, Any]:
+    conversation = _Conversation()
+    for message in request.messages:
+        conversation.add(message)
+    body: dict[str, Any] = {"contents": conversation.contents}
+    if conversation.system_parts:
+        body["systemInstruction"] = {"parts": conversation.system_parts}
+    config = _generation_config(request)
+    if config:
+        body["generationConfig"] = config
+    if request.tools:
+        body["tools"] = _tools(request.tools)
+    if request.tool_choice is not None:
+        body["toolConfig"] = _tool_config(request.tool_choice)
+    return _merge(body, request.extra_params)
+
+
+# -- responses ----------------------------------------------------------------------------
+
+
+def _part_chunk(builder: StreamBuilder, part: dict[str, Any]) -> StreamChunk | None:
+    """The chunk for one response part; `None` for parts that carry nothing for us."""
+    text = part.get("text")
+    if text is not None:
+        if not text:
+            return None  # an empty part that only holds a thoughtSignature
+        return builder.reasoning(text) if part.get("thought") else builder.text(text)
+    call = part.get("functionCall")
+    if call is not None:
+        args = _dumps(call.get("args") or {})
+        return builder.tool_whole(call.get("id") or None, call.get("name", ""), args)
+    return None  # inlineData, executableCode, ...: outside the chunk vocabulary
+
+
+def _usage(meta: dict[str, Any]) -> dict[str, int | None]:
+    thoughts = meta.get("thoughtsTokenCount")
+    return {
+        "prompt_tokens": meta.get("promptTokenCount", 0),
+        "completion_tokens": meta.get("candidatesTokenCount", 0) + (thoughts or 0),
+        "total_tokens": meta.get("totalTokenCount"),
+        "cached_tokens": meta.get("cachedContentTokenCount"),
+        "reasoning_tokens": thoughts,
+    }
+
+
+def _error_info(body: Any) -> ErrorInfo:
+    """Describe a google.rpc Status body: a dict, a list wrapping one, JSON text or text."""
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return ErrorInfo(message=str(body).strip()[:500] or "no error body")
+    if isinstance(body, list) and body:
+        body = body[0]
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return ErrorInfo(message=str(error or body)[:500])
+    status = error.get("status")
+    kind = _STATUS_KINDS.get(status) if isinstance(status, str) else None
+    retry_after = None
+    for detail in error.get("details") or ():
+        if detail.get("reason") == "API_KEY_INVALID":
+            kind = "auth"
+        if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
+            retry_after = parse_duration(detail.get("retryDelay"))
+    message = str(error.get("message") or status or "unknown error")
+    return ErrorInfo(message=message, code=status, kind=kind, retry_after=retry_after)
+
+
+class GoogleStreamDecoder(StreamDecoder):
+    """Decodes `streamGenerateContent?alt=sse` events; each is a whole response object."""
+
+    def __init__(self, builder: StreamBuilder, model: str) -> None:
+        super().__init__(builder)
+        self._model = model
+        self._version: str | None = None
+        #: The last `usageMetadata`: replaced on every event, read once at the end.
+        self._usage: dict[str, Any] | None = None
+
+    def feed(self, event: Event) -> list[StreamChunk]:
+        """Chunks for one SSE event."""
+        try:
+            data = json.loads(event.data)
+        except ValueError as exc:
+            raise ProviderResponseError(
+                f"google sent a malformed stream event: {event.data[:200]!r}", "google", 200
+            ) from exc
+        return self.feed_json(data)
+
+    def feed_json(self, data: Any) -> list[StreamChunk]:
+        """Chunks for one parsed `GenerateContentResponse`; raises on an in-band error."""
+        if type(data) is not dict or "error" in data:
+            raise self._error(data)
+        version = data.get("modelVersion")
+        if version is not None and version != self._version:
+            self._version = version
+            self.builder.set_model(version)
+        usage = data.get("usageMetadata")
+        if usage is not None:
+            self._usage = usage
+        candidates = data.get("candidates")
+        if not candidates:
+            self._prompt_blocked(data.get("promptFeedback"))
+            return []
+        return self._candidate(candidates[0])
+
+    def _candidate(self, candidate: dict[str, Any]) -> list[StreamChunk]:
+        builder = self.builder
+        content = candidate.get("content")
+        parts = content.get("parts") if content else None
+        chunks = []
+        if parts:
+            chunks = [chunk for part in parts if (chunk := _part_chunk(builder, part))]
+        reason = candidate.get("finishReason")
+        if reason is not None:
+            normalized = _FINISH_REASONS.get(reason, "error")
+            if normalized == "stop" and builder.has_tool_calls:
+                normalized = "tool_calls"
+            builder.set_finish(reason, normalized)
+        return chunks
+
+    def _prompt_blocked(self, feedback: dict[str, Any] | None) -> None:
+        reason = (feedback or {}).get("blockReason")
+        if reason:
+            self.builder.set_finish(reason, "content_filter")
+
+    def _error(self, data: Any) -> Exception:
+        if isinstance(data, dict):
+            return to_exception("google", 200, _error_info(data), model=self._model)
+        return ProviderResponseError(
+            f"google sent an unexpected event: {data!r:.200}", "google", 200
+        )
+
+    def apply_usage(self) -> None:
+        """Put the last `usageMetadata` on the builder, replacing anything earlier."""
+        if self._usage is not None:
+            self.builder.usage = None
+            self.builder.set_usage(**_usage(self._usage))
+
+    def end(self) -> list[StreamChunk]:
+        """The final chunk, with the last usage reported (Gemini has no end event)."""
+        if not self.builder.finished:
+            self.apply_usage()
+        return super().end()
+
+
+class GoogleCodec(Codec):
+    """The Gemini API (`generateContent`, `streamGenerateContent?alt=sse`)."""
+
+    name = "google"
+    framing = "sse"
+    default_base_url = "https://generativelanguage.googleapis.com"
+    api_key_env = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+    base_url_env = "GOOGLE_GEMINI_BASE_URL"
+
+    def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
+        """A POST to `models/{model}:streamGenerateContent?alt=sse` or `:generateContent`."""
+        action = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        headers = {"content-type": "application/json"}
+        if self.config.api_key:
+            # The header, never `?key=`: query strings end up in logs and cassette URLs.
+            headers["x-goog-api-key"] = self.config.api_key
+        url = self.url(f"/v1beta/models/{_model_name(model)}:{action}")
+        content = _dumps(_request_body(request)).encode()
+        return httpx.Request("POST", url, headers=headers, content=content)
+
+    def stream_decoder(self, model: str) -> GoogleStreamDecoder:
+        """A fresh decoder for one streamed answer from `model`."""
+        return GoogleStreamDecoder(StreamBuilder("google", _model_name(model)), model)
+
+    def parse_response(self, data: Any, model: str) -> LLMResponse:
+        """An `LLMResponse` from `generateContent` JSON (or the array `alt=json` streams)."""
+        decoder = self.stream_decoder(model)
+        chunks: list[StreamChunk] = []
+        for item in data if isinstance(data, list) else [data]:
+            chunks.extend(decoder.feed_json(item))
+        decoder.apply_usage()
+        builder = decoder.builder
+        reasoning = "".join(chunk.reasoning or "" for chunk in chunks)
+        return LLMResponse(
+            content="".join(chunk.delta for chunk in chunks),
+            model=builder.model,
+            usage=builder.final_usage(),
+            finish_reason=builder.finish_reason,
+            tool_calls=builder.tool_calls(),
+            reasoning=reasoning or None,
+            provider_details={"finish_reason": builder.finish_raw},
+        )
+
+    def error_info(self, status: int, body: Any) -> ErrorInfo:
+        """Describe a google.rpc Status error body (see `_error_info`)."""
+        return _error_info(body)

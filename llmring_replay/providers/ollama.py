@@ -1,0 +1,310 @@
+"""Ollama's native chat API (`POST /api/chat`): NDJSON, one whole JSON object per line.
+
+What surprises about this wire format, and what the codec does about it:
+
+- The server streams unless the body says `"stream": false`, so every request states it.
+- A line is `{model, created_at, message: {role, content[, thinking][, tool_calls]}, done}`.
+  `content` and `thinking` are pieces, not totals. Thinking becomes `StreamChunk.reasoning`
+  (and `LLMResponse.reasoning`), never `delta`.
+- Tool calls arrive whole, their arguments a JSON *object*; several calls may come on
+  separate lines. Chunks carry them in OpenAI's shape (arguments serialized). Going the
+  other way, an assistant's earlier call (arguments a JSON string) is parsed back into an
+  object, and a tool result names its tool (`tool_name`, looked up from the call's id),
+  because Ollama matches results to calls by name, not id. Cloud and recent local servers
+  give calls an `id`; older ones give none and the id stays `None`.
+- `done_reason` says `stop` even when the model called tools: that becomes `tool_calls`, as
+  on OpenAI. `load`/`unload` (a bare model load or eviction, which generates nothing),
+  unknown values and a missing reason (the runner's "connection closed" serializes as none)
+  all count as `stop`: the server did say `done`. The raw value stays in `provider_details`.
+- Usage is on the `done` line only (`prompt_eval_count`, `eval_count`); either may be
+  missing (older servers omit the prompt count when the whole prompt was cached).
+- Errors are `{"error": "<text>"}` (a string, not an object), as an HTTP error body and
+  as a line inside a 200 stream. Ollama cloud serves the NDJSON as `application/json`.
+- `reasoning_tokens` has no budget equivalent: any positive budget sends `think: true`,
+  a budget of 0 sends `think: false`. `tool_choice` has none either: `"none"` leaves the
+  tools out, other choices are not sent.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+import httpx
+
+from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
+from llmring_replay.framing import Event
+from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none
+from llmring_replay.providers.errors import ErrorInfo, to_exception
+from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
+
+__all__ = ["OllamaCodec", "OllamaStreamDecoder"]
+
+_PROVIDER = "ollama"
+_loads = json.loads
+
+
+def _load_line(text: str) -> dict[str, Any]:
+    """One NDJSON line as a dict; a line that is not a JSON object is a broken stream."""
+    try:
+        data = _loads(text)
+    except ValueError:
+        data = None
+    if type(data) is not dict:
+        message = f"ollama sent a line that is not a JSON object: {text[:200]!r}"
+        raise ProviderResponseError(message, _PROVIDER, 200)
+    return data
+
+
+def _tool_chunks(builder: StreamBuilder, calls: list[dict[str, Any]]) -> list[StreamChunk]:
+    chunks = []
+    for call in calls:
+        function = call.get("function") or {}
+        name = function.get("name") or ""
+        chunks.append(builder.tool_whole(call.get("id"), name, function.get("arguments")))
+    return chunks
+
+
+def _message_chunks(builder: StreamBuilder, message: dict[str, Any]) -> list[StreamChunk]:
+    """Chunks for one line's `message`: thinking, then text, then any tool calls."""
+    chunks = []
+    thinking = message.get("thinking")
+    if thinking:
+        chunks.append(builder.reasoning(thinking))
+    content = message.get("content")
+    if content:
+        chunks.append(builder.text(content))
+    calls = message.get("tool_calls")
+    if calls:
+        chunks += _tool_chunks(builder, calls)
+    return chunks
+
+
+def _finish(builder: StreamBuilder, data: dict[str, Any]) -> StreamChunk:
+    """The final chunk from the `done` line (or the whole non-streaming reply)."""
+    prompt, completion = data.get("prompt_eval_count"), data.get("eval_count")
+    # Only when counted: `set_usage` with nothing would report a usage of zeros.
+    if prompt is not None or completion is not None:
+        builder.set_usage(prompt_tokens=prompt, completion_tokens=completion)
+    raw = data.get("done_reason")
+    normalized = "length" if raw == "length" else "stop"
+    if normalized == "stop" and builder.has_tool_calls:
+        normalized = "tool_calls"
+    builder.set_finish(raw, normalized)
+    return builder.final()
+
+
+def _error_message(body: Any) -> str:
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return body.strip() or "(empty error body)"
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):  # OpenAI-shaped, from gateways in front of Ollama
+        error = error.get("message", error)
+    if isinstance(error, str):
+        return error
+    return json.dumps(error if error is not None else body)
+
+
+def _error_info(status: int, body: Any) -> ErrorInfo:
+    message = _error_message(body)
+    lowered = message.lower()
+    # `model "x" not found, try pulling it first`. Not inside a 200 stream: an in-band
+    # error is a ProviderResponseError whatever it says.
+    model_missing = status != 200 and "model" in lowered and "not found" in lowered
+    return ErrorInfo(message=message, kind="not_found" if model_missing else None)
+
+
+class OllamaStreamDecoder(StreamDecoder):
+    """Decodes `/api/chat` NDJSON lines. One `json.loads` and a few lookups per line."""
+
+    def __init__(self, builder: StreamBuilder, requested: str) -> None:
+        super().__init__(builder)
+        self._requested = requested
+        self._reported: str | None = None
+
+    def feed(self, event: Event) -> list[StreamChunk]:
+        """Chunks for one line; the `done` line yields the final chunk at once."""
+        data = _load_line(event.data)
+        builder = self.builder
+        model = data.get("model")
+        if model != self._reported:  # a compare per line, not a string format
+            self._reported = model
+            builder.set_model(model)
+        message = data.get("message")
+        chunks = _message_chunks(builder, message) if message else []
+        if data.get("done"):
+            if not builder.finished:
+                chunks.append(_finish(builder, data))
+        elif "error" in data:
+            info = _error_info(200, data)
+            raise to_exception(_PROVIDER, 200, info, model=self._requested)
+        return chunks
+
+
+# -- requests -----------------------------------------------------------------------------
+
+
+def _text(content: Any) -> str:
+    if content is None:
+        return ""
+    return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+
+
+def _image(part: dict[str, Any]) -> str:
+    url = part.get("image_url")
+    url = url.get("url") if isinstance(url, dict) else url
+    if isinstance(url, str) and url.startswith("data:") and ";base64," in url:
+        return url.split(",", 1)[1]
+    raise ConfigurationError("ollama takes images inline: pass a base64 `data:` URL")
+
+
+def _content(role: str, content: Any) -> dict[str, Any]:
+    """An Ollama message: text parts joined by newlines, images as bare base64."""
+    if not isinstance(content, list):
+        return {"role": role, "content": _text(content)}
+    texts: list[str] = []
+    images: list[str] = []
+    for part in content:
+        kind = part.get("type") if isinstance(part, dict) else "str"
+        if kind == "str":
+            texts.append(str(part))
+        elif kind == "text":
+            texts.append(part.get("text") or "")
+        elif kind == "image_url":
+            images.append(_image(part))
+        else:
+            raise ConfigurationError(f"ollama cannot send a content part of type {kind!r}")
+    entry: dict[str, Any] = {"role": role, "content": "\n".join(texts)}
+    if images:
+        entry["images"] = images
+    return entry
+
+
+def _call(call: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI-shaped call as Ollama wants it back: arguments an object."""
+    function = call.get("function") or {}
+    arguments = function.get("arguments")
+    if isinstance(arguments, str):
+        try:
+            arguments = json.loads(arguments) if arguments.strip() else {}
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"ollama needs tool call arguments as a JSON object, got {arguments[:200]!r}"
+            ) from exc
+    return {"function": {"name": function.get("name") or "", "arguments": arguments or {}}}
+
+
+def _tool_result(message: Message, names: dict[str, str], pending: list[str]) -> dict[str, Any]:
+    """A tool result naming its tool: by the call's id, else the next unanswered call."""
+    name = names.get(message.tool_call_id or "")
+    if name is None and pending:
+        name = pending.pop(0)
+    elif name in pending:
+        pending.remove(name)
+    return drop_none({"role": "tool", "content": _text(message.content), "tool_name": name})
+
+
+def _messages(messages: list[Message]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    names: dict[str, str] = {}  # call id -> tool name
+    pending: list[str] = []  # the last assistant's calls not answered yet, in order
+    for message in messages:
+        if message.role == "tool":
+            out.append(_tool_result(message, names, pending))
+            continue
+        entry = _content(message.role, message.content)
+        if message.tool_calls:
+            entry["tool_calls"] = [_call(call) for call in message.tool_calls]
+            pending = [call["function"]["name"] for call in entry["tool_calls"]]
+            for call, name in zip(message.tool_calls, pending, strict=True):
+                if call.get("id"):
+                    names[call["id"]] = name
+        out.append(entry)
+    return out
+
+
+def _format(request: LLMRequest) -> Any:
+    spec = request.response_format or {}
+    if spec.get("type") == "json_schema":
+        schema = (spec.get("json_schema") or {}).get("schema")
+        return schema if schema is not None else "json"
+    if spec.get("type") == "json_object" or request.json_response:
+        return "json"
+    return None
+
+
+def _body(request: LLMRequest, model: str, stream: bool) -> dict[str, Any]:
+    extra = dict(request.extra_params)
+    options = drop_none({"temperature": request.temperature, "num_predict": request.max_tokens})
+    if isinstance(extra.get("options"), dict):
+        options.update(extra.pop("options"))
+    reasoning = request.reasoning_tokens
+    fields = {
+        "options": options or None,
+        "format": _format(request),
+        # Ollama can neither force nor forbid a call: "none" leaves the tools out.
+        "tools": (request.tools or None) if request.tool_choice != "none" else None,
+        "think": None if reasoning is None else reasoning > 0,
+    }
+    # `stream` always, explicitly: the server streams when it is left out.
+    body = {"model": model, "messages": _messages(request.messages), "stream": stream}
+    return {**body, **drop_none(fields), **extra}
+
+
+class OllamaCodec(Codec):
+    """Ollama `/api/chat`, local (no key) or cloud (bearer key)."""
+
+    name = _PROVIDER
+    framing = "ndjson"
+    default_base_url = "http://localhost:11434"
+    path: ClassVar[str] = "/api/chat"
+    api_key_env = ("OLLAMA_API_KEY",)
+    base_url_env = "OLLAMA_BASE_URL"
+    key_optional = True
+
+    def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
+        """POST `/api/chat`; compact JSON in a fixed key order, so cassettes match."""
+        body = _body(request, model, stream)
+        headers = {
+            "content-type": "application/json",
+            "accept": "application/x-ndjson" if stream else "application/json",
+        }
+        if self.config.api_key:
+            headers["authorization"] = f"Bearer {self.config.api_key}"
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return httpx.Request("POST", self.url(self.path), headers=headers, content=content)
+
+    def stream_decoder(self, model: str) -> OllamaStreamDecoder:
+        """A fresh decoder; chunks name `model` until the server reports its own."""
+        return OllamaStreamDecoder(StreamBuilder(_PROVIDER, model), model)
+
+    def parse_response(self, data: Any, model: str) -> LLMResponse:
+        """The `stream: false` reply: one object shaped like a `done` line."""
+        if not isinstance(data, dict):
+            raise ProviderResponseError("ollama reply is not a JSON object", _PROVIDER, 200)
+        if "error" in data and "message" not in data:
+            raise to_exception(_PROVIDER, 200, _error_info(200, data), model=model)
+        builder = StreamBuilder(_PROVIDER, model)
+        builder.set_model(data.get("model"))
+        message = data.get("message") or {}
+        _tool_chunks(builder, message.get("tool_calls") or [])
+        # A non-streaming reply is complete by definition, even if `done` were missing.
+        final = _finish(builder, data)
+        return LLMResponse(
+            content=message.get("content") or "",
+            model=builder.model,
+            usage=final.usage,
+            finish_reason=final.finish_reason,
+            tool_calls=final.tool_calls,
+            reasoning=message.get("thinking") or None,
+            provider_details=final.provider_details,
+        )
+
+    def error_info(self, status: int, body: Any) -> ErrorInfo:
+        """`{"error": "<text>"}` (or any text); a missing model gives kind `not_found`."""
+        return _error_info(status, body)

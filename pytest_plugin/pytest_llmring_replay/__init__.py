@@ -1,0 +1,1 @@
+"""pytest plugin for llmring-replay: cassette-backed `LLMRing` fixtures and stream snapshots."""
