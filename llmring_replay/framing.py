@@ -64,7 +64,14 @@ class SSESplitter:
             return [part + b"\n\n" for part in parts]
         # We always hold a trailing "\r" back: the next read may start with the "\n" that
         # turns it into one CRLF line end rather than a CR line end.
-        end = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)
+        held_back = buffer.endswith(b"\r")
+        crlf = buffer.count(b"\r\n")
+        if not held_back and crlf == buffer.count(b"\r") == buffer.count(b"\n"):
+            # CRLF only (Gemini sends this): a plain split again, no regex.
+            parts = buffer.split(b"\r\n\r\n")
+            self._buffer = parts.pop()
+            return [part + b"\r\n\r\n" for part in parts]
+        end = len(buffer) - 1 if held_back else len(buffer)
         frames: list[bytes] = []
         start = 0
         for match in _SSE_BOUNDARY.finditer(buffer, 0, end):

@@ -16,12 +16,15 @@ HTTP status and that description, so every provider follows the same table:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+import httpx
 
 from llmring_replay.exceptions import (
     LLMRingError,
@@ -32,7 +35,14 @@ from llmring_replay.exceptions import (
     ProviderTimeoutError,
 )
 
-__all__ = ["ErrorInfo", "ErrorKind", "parse_duration", "retry_after_from_headers", "to_exception"]
+__all__ = [
+    "ErrorInfo",
+    "ErrorKind",
+    "parse_duration",
+    "retry_after_from_headers",
+    "to_exception",
+    "translate_http_errors",
+]
 
 ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "overloaded"]
 
@@ -132,3 +142,30 @@ def to_exception(
     if kind == "timeout":
         return ProviderTimeoutError(message, provider, status, details)
     return ProviderResponseError(message, provider, status, details, retryable=kind == "overloaded")
+
+
+@contextlib.contextmanager
+def translate_http_errors(provider: str, base_url: str) -> Iterator[None]:
+    """Map httpx's transport errors to our exceptions, at this one boundary.
+
+    Timeouts become `ProviderTimeoutError`; a refused connection names the base URL (the
+    usual cause is a wrong `*_BASE_URL` or a server that is not running); a connection cut
+    mid-stream is a retryable `ProviderResponseError`.
+    """
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        kind = type(exc).__name__
+        raise ProviderTimeoutError(
+            f"{provider}: request to {base_url} timed out ({kind})", provider
+        ) from exc
+    except (httpx.ConnectError, httpx.UnsupportedProtocol) as exc:
+        raise ProviderResponseError(
+            f"{provider}: cannot connect to {base_url}: {exc}", provider, retryable=True
+        ) from exc
+    except httpx.TransportError as exc:
+        raise ProviderResponseError(
+            f"{provider}: connection to {base_url} failed mid-response: {exc or type(exc).__name__}",
+            provider,
+            retryable=True,
+        ) from exc

@@ -2,18 +2,16 @@
 
 The wire format's surprises, each handled here:
 
-- `:streamGenerateContent` is SSE only when asked (`?alt=sse`); without it the same endpoint
-  answers one JSON array at the end. We always ask.
-- Events end with CRLF blank lines and there is no end marker: the answer is over at EOF, so
-  the final chunk comes from `end()`.
-- Every event is a whole `GenerateContentResponse`. `usageMetadata` rides on each one,
-  cumulative, yet earlier values are not lower bounds (`promptTokenCount` was seen going 15
-  then 13): only the last one counts. `thoughtsTokenCount` is outside `candidatesTokenCount`.
-- Thinking arrives as text parts flagged `"thought": true` (exposed as `reasoning`, never in
-  `delta`). `thoughtSignature` is an opaque sibling that may sit on any part, even an empty
-  text part; it is not content.
-- Function calls arrive whole (`args` an object), usually without an id, and the finish
-  reason for them is plain `STOP`: `tool_calls` is inferred from the calls seen.
+- `:streamGenerateContent` streams SSE only when asked (`?alt=sse`); otherwise it answers one
+  JSON array at the end. We always ask. Events end with CRLF blank lines and there is no end
+  marker: the answer is over at EOF, so the final chunk comes from `end()`.
+- Each event is a whole `GenerateContentResponse`. `usageMetadata` rides on every one,
+  cumulative, yet not monotonic (`promptTokenCount` was seen going 15 then 13): only the
+  last counts. `thoughtsTokenCount` is outside `candidatesTokenCount`.
+- Thinking arrives as text parts flagged `"thought": true` (given as `reasoning`, never in
+  `delta`). `thoughtSignature` is an opaque sibling on any part, even an empty text part.
+- Function calls arrive whole (`args` an object), usually without an id, and end with a plain
+  `STOP`: `tool_calls` is inferred from the calls seen.
 - A candidate may lack `content` (safety stops); a blocked prompt has no candidate at all,
   only `promptFeedback.blockReason`.
 - Errors are google.rpc Status JSON even under `text/event-stream`; an invalid key is a 400
@@ -25,7 +23,6 @@ The wire format's surprises, each handled here:
 from __future__ import annotations
 
 import json
-import mimetypes
 from typing import Any
 
 import httpx
@@ -38,8 +35,8 @@ from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["GoogleCodec", "GoogleStreamDecoder"]
 
-#: Gemini `finishReason` -> normalized; anything else (MALFORMED_FUNCTION_CALL, OTHER, ...)
-#: is `error`. `STOP` becomes `tool_calls` when the answer holds a function call.
+#: `finishReason` -> normalized. Anything else (MALFORMED_FUNCTION_CALL, OTHER, ...) is
+#: `error`; `STOP` becomes `tool_calls` when the answer holds a function call.
 _FINISH_REASONS: dict[str, str] = {
     "STOP": "stop",
     "MAX_TOKENS": "length",
@@ -51,8 +48,7 @@ _FINISH_REASONS: dict[str, str] = {
     "IMAGE_SAFETY": "content_filter",
 }
 
-#: google.rpc status strings whose meaning the HTTP status alone can miss (in-band errors
-#: come with a 200).
+#: google.rpc status strings the HTTP status alone can miss (an in-band error has a 200).
 _STATUS_KINDS: dict[str, ErrorKind] = {
     "UNAUTHENTICATED": "auth",
     "PERMISSION_DENIED": "auth",
@@ -71,46 +67,42 @@ def _dumps(value: Any) -> str:
 
 
 def _model_name(model: str) -> str:
-    """`gemini-2.5-flash` from `models/gemini-2.5-flash` or itself."""
     return model.removeprefix("models/")
 
 
 # -- requests -----------------------------------------------------------------------------
 
 
-def _image_part(image: Any) -> dict[str, Any]:
-    url: str = image if isinstance(image, str) else image.get("url", "")
-    if url.startswith("data:"):
-        header, _, data = url.partition(",")
-        return {"inlineData": {"mimeType": header[5:].split(";")[0], "data": data}}
-    return {"fileData": drop_none({"fileUri": url, "mimeType": mimetypes.guess_type(url)[0]})}
-
-
 def _part(part: Any) -> dict[str, Any]:
     """One OpenAI-style content part as a Gemini part; Gemini-shaped parts pass through."""
     if isinstance(part, str):
         return {"text": part}
-    kind = part.get("type")
-    if kind == "text":
+    if part.get("type") == "text":
         return {"text": part.get("text", "")}
-    if kind == "image_url":
-        return _image_part(part.get("image_url"))
+    if part.get("type") == "image_url":
+        image = part["image_url"]
+        url: str = image if isinstance(image, str) else image["url"]
+        if url.startswith("data:"):
+            header, _, data = url.partition(",")
+            return {"inlineData": {"mimeType": header[5:].split(";")[0], "data": data}}
+        return {"fileData": {"fileUri": url}}
     return dict(part)
 
 
 def _parts(content: Any) -> list[dict[str, Any]]:
     if content is None or content == "":
         return []
-    if isinstance(content, (str, dict)):
-        content = [content]
-    return [_part(part) for part in content]
+    return [_part(part) for part in ([content] if isinstance(content, (str, dict)) else content)]
 
 
 def _arguments(raw: Any) -> dict[str, Any]:
-    """OpenAI's JSON-string arguments as the object Gemini's `args` must be."""
-    value = json.loads(raw) if isinstance(raw, str) and raw.strip() else raw or {}
+    """OpenAI's JSON-text arguments as the object Gemini's `args` must be."""
+    try:
+        value = json.loads(raw or "{}") if isinstance(raw, str) else raw or {}
+    except ValueError:
+        value = None
     if not isinstance(value, dict):
-        raise ConfigurationError(f"tool call arguments must be a JSON object for Gemini: {raw!r}")
+        raise ConfigurationError(f"Gemini needs tool call arguments as a JSON object: {raw!r}")
     return value
 
 
@@ -128,13 +120,13 @@ def _tool_response(content: Any) -> dict[str, Any]:
 
 
 class _Conversation:
-    """Messages -> `contents` + `systemInstruction` parts, one method per role."""
+    """Messages -> `contents` and `systemInstruction` parts, one method per role."""
 
     def __init__(self) -> None:
         self.system_parts: list[dict[str, Any]] = []
         self.contents: list[dict[str, Any]] = []
         self._names: dict[str, str] = {}  # tool call id -> function name
-        self._results: list[dict[str, Any]] | None = None  # parts of the open tool results
+        self._results: list[dict[str, Any]] | None = None  # the open run of tool results
 
     def add(self, message: Message) -> None:
         if message.role != "tool":
@@ -142,8 +134,7 @@ class _Conversation:
         getattr(self, message.role)(message)
 
     def _append(self, role: str, parts: list[dict[str, Any]]) -> None:
-        # Gemini rejects a content with no parts (an empty assistant turn, say).
-        if parts:
+        if parts:  # Gemini rejects a content without parts (an empty assistant turn, say)
             self.contents.append({"role": role, "parts": parts})
 
     def system(self, message: Message) -> None:
@@ -159,8 +150,15 @@ class _Conversation:
             name = function.get("name", "")
             if call.get("id"):
                 self._names[call["id"]] = name
-            args = _arguments(function.get("arguments"))
-            parts.append({"functionCall": {"name": name, "args": args}})
+            part = {"functionCall": {"name": name, "args": _arguments(function.get("arguments"))}}
+            # Gemini 3 refuses a replayed call without its signature; we take it where
+            # Google's OpenAI-compatible API puts it.
+            signature = ((call.get("extra_content") or {}).get("google") or {}).get(
+                "thought_signature"
+            )
+            if signature:
+                part["thoughtSignature"] = signature
+            parts.append(part)
         self._append("model", parts)
 
     def tool(self, message: Message) -> None:
@@ -170,12 +168,12 @@ class _Conversation:
                 f"tool message answers call {message.tool_call_id!r}, which no earlier "
                 "assistant message made: Gemini needs the function's name"
             )
-        part = {"functionResponse": {"name": name, "response": _tool_response(message.content)}}
         if self._results is None:
-            # Consecutive results answer one model turn: Gemini wants them in one content.
+            # Results of one model turn go together in one content, as Gemini expects.
             self._results = []
             self.contents.append({"role": "user", "parts": self._results})
-        self._results.append(part)
+        response = _tool_response(message.content)
+        self._results.append({"functionResponse": {"name": name, "response": response}})
 
 
 def _generation_config(request: LLMRequest) -> dict[str, Any]:
@@ -183,27 +181,17 @@ def _generation_config(request: LLMRequest) -> dict[str, Any]:
     if request.reasoning_tokens is not None:
         config["thinkingConfig"] = {"thinkingBudget": request.reasoning_tokens}
     fmt = request.response_format or {}
-    if fmt.get("type") == "json_schema":
-        spec = fmt.get("json_schema") or fmt
+    if fmt.get("type") in ("json_object", "json_schema") or request.json_response:
         config["responseMimeType"] = "application/json"
-        if spec.get("schema") is not None:
-            config["responseSchema"] = spec["schema"]
-    elif fmt.get("type") == "json_object" or request.json_response:
-        config["responseMimeType"] = "application/json"
+    schema = (fmt.get("json_schema") or {}).get("schema")
+    if fmt.get("type") == "json_schema" and schema is not None:
+        config["responseSchema"] = schema
     return config
 
 
-def _tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    declarations: list[dict[str, Any]] = []
-    native: list[dict[str, Any]] = []
-    for tool in tools:
-        function = tool.get("function") or (tool if "name" in tool else None)
-        if function is None:
-            native.append(tool)  # Gemini's own tools (`{"googleSearch": {}}`) pass through
-            continue
-        keys = ("name", "description", "parameters")
-        declarations.append(drop_none({key: function.get(key) for key in keys}))
-    return ([{"functionDeclarations": declarations}] if declarations else []) + native
+def _declaration(tool: dict[str, Any]) -> dict[str, Any]:
+    function = tool.get("function", tool)
+    return drop_none({key: function.get(key) for key in ("name", "description", "parameters")})
 
 
 def _tool_config(choice: str | dict[str, Any]) -> dict[str, Any]:
@@ -219,12 +207,13 @@ def _tool_config(choice: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def _merge(target: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """`extra` merged into `target`, dicts key by key, so `generationConfig` extras add up."""
+    """`extra` merged into `target` key by key, so `generationConfig` extras add up."""
     for key, value in extra.items():
         current = target.get(key)
         if isinstance(current, dict) and isinstance(value, dict):
-            value = _merge(dict(current), value)
-        target[key] = value
+            target[key] = _merge(dict(current), value)
+        else:
+            target[key] = value
     return target
 
 
@@ -239,7 +228,7 @@ def _request_body(request: LLMRequest) -> dict[str, Any]:
     if config:
         body["generationConfig"] = config
     if request.tools:
-        body["tools"] = _tools(request.tools)
+        body["tools"] = [{"functionDeclarations": [_declaration(t) for t in request.tools]}]
     if request.tool_choice is not None:
         body["toolConfig"] = _tool_config(request.tool_choice)
     return _merge(body, request.extra_params)
@@ -262,6 +251,15 @@ def _part_chunk(builder: StreamBuilder, part: dict[str, Any]) -> StreamChunk | N
     return None  # inlineData, executableCode, ...: outside the chunk vocabulary
 
 
+def _parts_chunks(builder: StreamBuilder, parts: list[dict[str, Any]] | None) -> list[StreamChunk]:
+    chunks = []
+    for part in parts or ():
+        chunk = _part_chunk(builder, part)
+        if chunk is not None:
+            chunks.append(chunk)
+    return chunks
+
+
 def _usage(meta: dict[str, Any]) -> dict[str, int | None]:
     thoughts = meta.get("thoughtsTokenCount")
     return {
@@ -273,22 +271,30 @@ def _usage(meta: dict[str, Any]) -> dict[str, int | None]:
     }
 
 
-def _error_info(body: Any) -> ErrorInfo:
-    """Describe a google.rpc Status body: a dict, a list wrapping one, JSON text or text."""
+def _status_error(body: Any) -> dict[str, Any] | None:
+    """The `error` object of a body: a dict, a list wrapping one (`alt=json`), or JSON text."""
     if isinstance(body, (bytes, str)):
         try:
             body = json.loads(body)
         except ValueError:
-            return ErrorInfo(message=str(body).strip()[:500] or "no error body")
+            return None
     if isinstance(body, list) and body:
         body = body[0]
     error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return ErrorInfo(message=str(error or body)[:500])
-    status = error.get("status")
-    kind = _STATUS_KINDS.get(status) if isinstance(status, str) else None
+    return error if isinstance(error, dict) else None
+
+
+def _error_info(body: Any) -> ErrorInfo:
+    error = _status_error(body)
+    if error is None:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        return ErrorInfo(message=text.strip()[:500] or "no error body")
+    status = error.get("status") if isinstance(error.get("status"), str) else None
+    kind = _STATUS_KINDS.get(status or "")
     retry_after = None
     for detail in error.get("details") or ():
+        if not isinstance(detail, dict):
+            continue
         if detail.get("reason") == "API_KEY_INVALID":
             kind = "auth"
         if str(detail.get("@type", "")).endswith("google.rpc.RetryInfo"):
@@ -312,9 +318,8 @@ class GoogleStreamDecoder(StreamDecoder):
         try:
             data = json.loads(event.data)
         except ValueError as exc:
-            raise ProviderResponseError(
-                f"google sent a malformed stream event: {event.data[:200]!r}", "google", 200
-            ) from exc
+            message = f"google sent a malformed stream event: {event.data[:200]!r}"
+            raise ProviderResponseError(message, "google", 200) from exc
         return self.feed_json(data)
 
     def feed_json(self, data: Any) -> list[StreamChunk]:
@@ -322,32 +327,26 @@ class GoogleStreamDecoder(StreamDecoder):
         if type(data) is not dict or "error" in data:
             raise self._error(data)
         version = data.get("modelVersion")
-        if version is not None and version != self._version:
+        if version != self._version:
             self._version = version
             self.builder.set_model(version)
-        usage = data.get("usageMetadata")
-        if usage is not None:
-            self._usage = usage
+        self._usage = data.get("usageMetadata", self._usage)
         candidates = data.get("candidates")
         if not candidates:
             self._prompt_blocked(data.get("promptFeedback"))
             return []
-        return self._candidate(candidates[0])
-
-    def _candidate(self, candidate: dict[str, Any]) -> list[StreamChunk]:
-        builder = self.builder
+        candidate = candidates[0]
         content = candidate.get("content")
-        parts = content.get("parts") if content else None
-        chunks = []
-        if parts:
-            chunks = [chunk for part in parts if (chunk := _part_chunk(builder, part))]
-        reason = candidate.get("finishReason")
-        if reason is not None:
-            normalized = _FINISH_REASONS.get(reason, "error")
-            if normalized == "stop" and builder.has_tool_calls:
-                normalized = "tool_calls"
-            builder.set_finish(reason, normalized)
+        chunks = _parts_chunks(self.builder, content.get("parts")) if content else []
+        if "finishReason" in candidate:
+            self._finish(candidate["finishReason"])
         return chunks
+
+    def _finish(self, reason: str) -> None:
+        normalized = _FINISH_REASONS.get(reason, "error")
+        if normalized == "stop" and self.builder.has_tool_calls:
+            normalized = "tool_calls"
+        self.builder.set_finish(reason, normalized)
 
     def _prompt_blocked(self, feedback: dict[str, Any] | None) -> None:
         reason = (feedback or {}).get("blockReason")
@@ -357,9 +356,8 @@ class GoogleStreamDecoder(StreamDecoder):
     def _error(self, data: Any) -> Exception:
         if isinstance(data, dict):
             return to_exception("google", 200, _error_info(data), model=self._model)
-        return ProviderResponseError(
-            f"google sent an unexpected event: {data!r:.200}", "google", 200
-        )
+        message = f"google sent an unexpected stream event: {data!r:.200}"
+        return ProviderResponseError(message, "google", 200)
 
     def apply_usage(self) -> None:
         """Put the last `usageMetadata` on the builder, replacing anything earlier."""
@@ -375,7 +373,7 @@ class GoogleStreamDecoder(StreamDecoder):
 
 
 class GoogleCodec(Codec):
-    """The Gemini API (`generateContent`, `streamGenerateContent?alt=sse`)."""
+    """The Gemini API: `generateContent` and `streamGenerateContent?alt=sse`."""
 
     name = "google"
     framing = "sse"
@@ -395,13 +393,15 @@ class GoogleCodec(Codec):
         return httpx.Request("POST", url, headers=headers, content=content)
 
     def stream_decoder(self, model: str) -> GoogleStreamDecoder:
-        """A fresh decoder for one streamed answer from `model`."""
-        return GoogleStreamDecoder(StreamBuilder("google", _model_name(model)), model)
+        """A fresh decoder for one streamed answer from `model` (`models/` prefix optional)."""
+        name = _model_name(model)
+        return GoogleStreamDecoder(StreamBuilder("google", name), name)
 
     def parse_response(self, data: Any, model: str) -> LLMResponse:
-        """An `LLMResponse` from `generateContent` JSON (or the array `alt=json` streams)."""
+        """An `LLMResponse` from `generateContent` JSON, by the stream's own rules."""
         decoder = self.stream_decoder(model)
         chunks: list[StreamChunk] = []
+        # A list is what `streamGenerateContent` without `alt=sse` answers: chunks in a row.
         for item in data if isinstance(data, list) else [data]:
             chunks.extend(decoder.feed_json(item))
         decoder.apply_usage()
@@ -418,5 +418,5 @@ class GoogleCodec(Codec):
         )
 
     def error_info(self, status: int, body: Any) -> ErrorInfo:
-        """Describe a google.rpc Status error body (see `_error_info`)."""
+        """Describe a google.rpc Status body (a dict, a list wrapping one, JSON text, text)."""
         return _error_info(body)

@@ -1,0 +1,286 @@
+"""`LLMRing`: the llmring-compatible client, streaming and not, over httpx.
+
+All provider HTTP goes through one `httpx.AsyncClient` built on the `transport` given to
+`LLMRing` (the live network when `None`). That is the seam the cassette layer uses: a
+recording or replaying transport sees exactly the bytes a live run would, and the codecs parse
+them exactly as live.
+
+A model is `provider:model` or an alias from `llmring.lock`. An alias with a fallback chain
+moves to the next model when one fails *before its first chunk* with a `ProviderError` other
+than authentication (a bad key fails the same way everywhere, so it is raised at once) or a
+`ModelNotFoundError` (a missing model is what fallbacks are for). Once a chunk has been
+delivered the error is raised: the caller has seen part of an answer, and silently switching
+models mid-answer would corrupt it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from llmring_replay.exceptions import (
+    ConfigurationError,
+    LLMRingError,
+    LockfileNotFoundError,
+    ModelNotFoundError,
+    ProviderAuthenticationError,
+    ProviderError,
+    ProviderNotFoundError,
+)
+from llmring_replay.framing import splitter_for
+from llmring_replay.lockfile import Lockfile, find_lockfile, parse_model_ref
+from llmring_replay.providers import PROVIDERS, Codec, ProviderConfig, codec_class
+from llmring_replay.providers.base import StreamDecoder
+from llmring_replay.providers.errors import to_exception, translate_http_errors
+from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
+
+__all__ = ["LLMRing"]
+
+logger = logging.getLogger("llmring_replay")
+
+
+class LLMRing:
+    """The llmring-compatible service: aliases from `llmring.lock`, `chat()`, `chat_stream()`.
+
+    Use it as an async context manager (`async with LLMRing() as ring:`), or call
+    `await ring.aclose()` when done. Providers are configured from the environment
+    (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `GEMINI_API_KEY`/`GOOGLE_API_KEY`; Ollama always;
+    base URLs from `OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GOOGLE_GEMINI_BASE_URL`,
+    `OLLAMA_BASE_URL`) and by `register_provider`.
+    """
+
+    def __init__(
+        self,
+        lockfile_path: str | os.PathLike[str] | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.lockfile_path = find_lockfile(lockfile_path)
+        self.timeout = timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self._lockfile: Lockfile | None = None
+        self._configs: dict[str, ProviderConfig] = {}
+        self._codecs: dict[str, Codec] = {}
+        for name in PROVIDERS:
+            self._configure_from_env(name)
+
+    # -- configuration --------------------------------------------------------------------
+
+    def _configure_from_env(self, name: str) -> None:
+        cls = codec_class(name)
+        api_key = next((os.environ[var] for var in cls.api_key_env if os.environ.get(var)), None)
+        if api_key is None and not cls.key_optional:
+            return
+        base_url = os.environ.get(cls.base_url_env) or cls.default_base_url
+        self._configs[name] = ProviderConfig(name, api_key, base_url)
+
+    def register_provider(
+        self, name: str, api_key: str | None = None, base_url: str | None = None
+    ) -> None:
+        """Configure (or reconfigure) a provider; unset values fall back to the environment."""
+        cls = codec_class(name)
+        current = self._configs.get(name)
+        key = api_key if api_key is not None else (current.api_key if current else None)
+        url = base_url or (current.base_url if current else None)
+        url = url or os.environ.get(cls.base_url_env) or cls.default_base_url
+        self._configs[name] = ProviderConfig(name, key, url)
+        self._codecs.pop(name, None)
+
+    @property
+    def providers(self) -> dict[str, ProviderConfig]:
+        """The configured providers by name."""
+        return dict(self._configs)
+
+    def _codec(self, provider: str) -> Codec:
+        codec = self._codecs.get(provider)
+        if codec is None:
+            cls = codec_class(provider)
+            config = self._configs.get(provider)
+            if config is None:
+                variables = " or ".join(cls.api_key_env)
+                raise ProviderNotFoundError(
+                    f"provider {provider!r} is not configured: set {variables} "
+                    "or call register_provider()",
+                    provider,
+                )
+            codec = self._codecs[provider] = cls(config)
+        return codec
+
+    @property
+    def lockfile(self) -> Lockfile | None:
+        """The lockfile, loaded on first use; `None` when there is none."""
+        if self._lockfile is None:
+            try:
+                self._lockfile = Lockfile.load(self.lockfile_path)
+            except LockfileNotFoundError:
+                return None
+        return self._lockfile
+
+    def resolve_model(self, model: str | None, profile: str | None = None) -> list[str]:
+        """`provider:model` references to try, in order, for a model or alias."""
+        if not model:
+            raise ConfigurationError("the request has no model: set LLMRequest.model")
+        if ":" in model:
+            parse_model_ref(model)
+            return [model]
+        lockfile = self.lockfile
+        refs = lockfile.resolve_alias(model, profile) if lockfile else []
+        if not refs:
+            where = (
+                f"profile {lockfile.profile_name(profile)!r} of {lockfile.path}"
+                if lockfile
+                else f"{self.lockfile_path} (no such file)"
+            )
+            raise ModelNotFoundError(
+                f"unknown alias {model!r}: not bound in {where}; use provider:model "
+                "or bind it with `llmring-replay bind`",
+                model_name=model,
+            )
+        return refs
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client (and with it the transport)."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    close = aclose
+
+    async def __aenter__(self) -> LLMRing:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _prepare(
+        self, ref: str, request: LLMRequest, *, stream: bool
+    ) -> tuple[Codec, str, httpx.Request]:
+        provider, model = parse_model_ref(ref)
+        codec = self._codec(provider)
+        http_request = codec.build_request(request, model, stream=stream)
+        timeout = request.timeout if request.timeout is not None else self.timeout
+        http_request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+        return codec, model, http_request
+
+    async def chat_stream(
+        self, request: LLMRequest, profile: str | None = None
+    ) -> AsyncIterator[StreamChunk]:
+        """Stream the answer as `StreamChunk`s (see DESIGN.md for the rules they obey)."""
+        refs = self.resolve_model(request.model, profile)
+        for index, ref in enumerate(refs):
+            delivered = False
+            try:
+                async for chunk in self._stream_one(ref, request):
+                    delivered = True
+                    yield chunk
+                return
+            except LLMRingError as exc:
+                if delivered or index == len(refs) - 1 or not _falls_back(exc):
+                    raise
+                logger.warning("%s failed before its first chunk (%s); trying %s", ref, exc, refs[index + 1])
+
+    async def _stream_one(self, ref: str, request: LLMRequest) -> AsyncIterator[StreamChunk]:
+        codec, model, http_request = self._prepare(ref, request, stream=True)
+        with translate_http_errors(codec.name, codec.config.base_url):
+            response = await self._http().send(http_request, stream=True)
+            try:
+                if response.status_code >= 400:
+                    raise _error_from(codec, response, await response.aread(), model)
+                async for chunk in _decode(response, codec.stream_decoder(model), codec.framing):
+                    yield chunk
+            finally:
+                await response.aclose()
+
+    async def chat(self, request: LLMRequest, profile: str | None = None) -> LLMResponse:
+        """Send a non-streaming request and return the whole answer."""
+        refs = self.resolve_model(request.model, profile)
+        for index, ref in enumerate(refs):
+            try:
+                return await self._chat_one(ref, request)
+            except LLMRingError as exc:
+                if index == len(refs) - 1 or not _falls_back(exc):
+                    raise
+                logger.warning("%s failed (%s); trying %s", ref, exc, refs[index + 1])
+        raise AssertionError("unreachable: resolve_model never returns an empty list")
+
+    async def _chat_one(self, ref: str, request: LLMRequest) -> LLMResponse:
+        codec, model, http_request = self._prepare(ref, request, stream=False)
+        with translate_http_errors(codec.name, codec.config.base_url):
+            response = await self._http().send(http_request)
+        if response.status_code >= 400:
+            raise _error_from(codec, response, response.content, model)
+        try:
+            data = response.json()
+        except ValueError as exc:
+            raise to_exception(
+                codec.name,
+                response.status_code,
+                codec.error_info(response.status_code, response.text[:500]),
+                model=model,
+            ) from exc
+        return codec.parse_response(data, model)
+
+
+async def _decode(
+    response: httpx.Response, decoder: StreamDecoder, framing: str
+) -> AsyncIterator[StreamChunk]:
+    """Bytes -> frames -> events -> chunks, for one streaming response."""
+    splitter, parse = splitter_for(framing)
+    async for data in response.aiter_bytes():
+        if decoder.done:
+            # Read on to the end, unfed: a recording transport must see the whole body.
+            continue
+        for frame in splitter.feed(data):
+            event = parse(frame)
+            if event is not None:
+                for chunk in decoder.feed(event):
+                    yield chunk
+    if decoder.done:
+        return
+    for frame in splitter.flush():
+        event = parse(frame)
+        if event is not None:
+            for chunk in decoder.feed(event):
+                yield chunk
+    for chunk in decoder.end():
+        yield chunk
+
+
+def _falls_back(exc: LLMRingError) -> bool:
+    if isinstance(exc, ProviderAuthenticationError):
+        return False
+    return isinstance(exc, (ProviderError, ModelNotFoundError))
+
+
+def _error_from(codec: Codec, response: httpx.Response, body: bytes, model: str) -> LLMRingError:
+    parsed: Any
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = body.decode("utf-8", "replace")
+    info = codec.error_info(response.status_code, parsed)
+    return to_exception(
+        codec.name, response.status_code, info, model=model, headers=response.headers
+    )

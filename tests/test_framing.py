@@ -1,0 +1,119 @@
+"""SSE and NDJSON framing: incremental, exact, indifferent to where reads end."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from llmring_replay.framing import (
+    Event,
+    NDJSONSplitter,
+    SSESplitter,
+    framing_for,
+    parse_ndjson,
+    parse_sse,
+    splitter_for,
+)
+
+
+def _split_all(splitter: SSESplitter | NDJSONSplitter, data: bytes, sizes: list[int]) -> list[bytes]:
+    frames: list[bytes] = []
+    position = 0
+    for size in sizes:
+        frames += splitter.feed(data[position : position + size])
+        position += size
+    frames += splitter.feed(data[position:])
+    return frames + splitter.flush()
+
+
+SSE_MIXED = (
+    b": keep-alive comment\r\n\r\n"
+    b"event: message_start\r\ndata: {\"a\": 1}\r\n\r\n"
+    b"data: line one\ndata: line two\n\n"
+    b"data: cr only\r\r"
+    b"id: 7\nevent: done\ndata:no-space\n\n"
+)
+
+
+def test_sse_splits_every_line_ending_style() -> None:
+    frames = _split_all(SSESplitter(), SSE_MIXED, [])
+    assert b"".join(frames) == SSE_MIXED, "frames are the exact bytes received"
+    events = [parse_sse(frame) for frame in frames]
+    assert events == [
+        None,
+        Event('{"a": 1}', "message_start"),
+        Event("line one\nline two"),
+        Event("cr only"),
+        Event("no-space", "done", "7"),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sse_same_frames_whatever_the_read_sizes(seed: int) -> None:
+    rng = random.Random(seed)
+    sizes = [rng.randint(1, 7) for _ in range(len(SSE_MIXED))]
+    assert _split_all(SSESplitter(), SSE_MIXED, sizes) == _split_all(SSESplitter(), SSE_MIXED, [])
+
+
+def test_crlf_split_between_reads_is_one_line_end() -> None:
+    splitter = SSESplitter()
+    assert splitter.feed(b"data: a\r\n\r") == []  # the trailing CR is held back
+    assert splitter.feed(b"\ndata: b\r\n\r\n") == [b"data: a\r\n\r\n", b"data: b\r\n\r\n"]
+
+
+def test_multibyte_utf8_split_across_reads() -> None:
+    text = "data: {\"t\": \"caf\u00e9 \u2603 \U0001f600\"}\n\n".encode()
+    for cut in range(1, len(text)):
+        splitter = SSESplitter()
+        frames = splitter.feed(text[:cut]) + splitter.feed(text[cut:])
+        assert len(frames) == 1
+        event = parse_sse(frames[0])
+        assert event is not None and "caf\u00e9 \u2603 \U0001f600" in event.data
+
+
+def test_ndjson_lines_and_missing_final_newline() -> None:
+    body = '{"a": 1}\n\n{"b": "\u00e9"}\n{"done": true}'.encode()
+    for cut in range(1, len(body)):
+        splitter = NDJSONSplitter()
+        frames = splitter.feed(body[:cut]) + splitter.feed(body[cut:]) + splitter.flush()
+        assert b"".join(frames) == body
+        events = [event for event in map(parse_ndjson, frames) if event is not None]
+        assert [event.data for event in events] == ['{"a": 1}', '{"b": "\u00e9"}', '{"done": true}']
+
+
+def test_sse_event_without_final_blank_line_is_flushed() -> None:
+    splitter = SSESplitter()
+    assert splitter.feed(b"data: last") == []
+    assert splitter.flush() == [b"data: last"]
+    assert parse_sse(b"data: last") == Event("last")
+    assert splitter.flush() == []
+
+
+def test_sse_field_rules() -> None:
+    # No data field: nothing is dispatched. An empty data line dispatches "".
+    assert parse_sse(b"event: ping\n\n") is None
+    assert parse_sse(b"data\n\n") == Event("")
+    assert parse_sse(b"data:  two spaces\n\n") == Event(" two spaces")
+    assert parse_sse(b"retry: 10\ndata: x\n\n") == Event("x")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "framing"),
+    [
+        ("text/event-stream; charset=utf-8", "sse"),
+        ("application/x-ndjson", "ndjson"),
+        ("application/json", None),
+        (None, None),
+    ],
+)
+def test_framing_for_content_type(content_type: str | None, framing: str | None) -> None:
+    assert framing_for(content_type) == framing
+
+
+def test_splitter_for_gives_fresh_state() -> None:
+    first, parse = splitter_for("sse")
+    second, _ = splitter_for("sse")
+    first.feed(b"data: half")
+    assert second.feed(b"data: x\n\n") == [b"data: x\n\n"]
+    assert parse is parse_sse
