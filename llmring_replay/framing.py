@@ -116,6 +116,12 @@ def parse_sse(frame: bytes) -> Event | None:
         body = frame[6:].rstrip(b"\r\n")
         if b"\n" not in body and b"\r" not in body:
             return Event(body.decode("utf-8", "replace"))
+    elif frame[:7] == b"event: " and frame.count(b"\n") == 3 and b"\r" not in frame:
+        # Fast path for one `event:` line and one `data:` line: every Anthropic frame.
+        end = frame.find(b"\n")
+        if frame[end + 1 : end + 7] == b"data: " and frame[-2:] == b"\n\n":
+            name = frame[7:end].decode("utf-8", "replace") or None
+            return Event(frame[end + 7 : -2].decode("utf-8", "replace"), name)
     data: list[str] = []
     event: str | None = None
     event_id: str | None = None

@@ -3,10 +3,9 @@
 The stream is SSE with named events (`event: content_block_delta` + `data: {...}`); the data
 JSON repeats the name in its `type`, and we dispatch on that. Surprises the decoder handles:
 
-- Data lines carry runs of padding spaces inside the JSON (`{"type":"message_stop"     }`):
-  harmless to `json.loads`, but never match on raw text.
-- `ping` may arrive anywhere, even between a block's deltas. Unknown event types are ignored,
-  as Anthropic's versioning policy asks of clients.
+- Data JSON carries runs of padding spaces (`{"type":"message_stop"     }`): fine for
+  `json.loads`, so never match on raw text. `ping` may arrive anywhere; unknown event and
+  delta types are ignored, as Anthropic's versioning policy asks of clients.
 - Content blocks are numbered by `index`. Tool calls are keyed by that index: a `tool_use`
   block opens with `id`, `name` and `input: {}` (a placeholder, not the input), then sends its
   arguments as `input_json_delta.partial_json` fragments. The first fragment is often `""`;
@@ -17,12 +16,12 @@ JSON repeats the name in its `type`, and we dispatch on that. Surprises the deco
   `delta` (rule 6). Multi-turn tool use with thinking requires sending the thinking blocks back
   *with their signatures*, so the final chunk's `provider_details["thinking_blocks"]` holds
   them, ready to put into the next assistant message's content.
-- Usage comes in two halves: `message_start` has the input and cache counts with a tiny
-  `output_tokens`; `message_delta` has the real `output_tokens` (newer API versions repeat the
-  input and cache counts, sometimes as `null`). The last non-null value of each field wins,
-  and the normalized usage is computed once, on the final chunk.
+- Usage comes in halves: `message_start` has the input and cache counts and a tiny
+  `output_tokens`, `message_delta` the real `output_tokens` (newer versions repeat the rest,
+  sometimes as `null`). The last non-null value of each field wins, normalized at the end.
 - The finish arrives in `message_delta.delta.stop_reason`, but the answer is only complete at
-  `message_stop`: the finish is applied there, so a stream cut between the two still raises.
+  `message_stop`: the finish is applied there (`stop` if no reason came), so a stream cut
+  between the two still raises.
 - Errors can arrive mid-stream as `event: error` inside the 200 response (e.g.
   `overloaded_error`): they raise with `status_code` 200.
 """
@@ -93,8 +92,11 @@ def _usage(raw: dict[str, int]) -> dict[str, int]:
     created = raw.get("cache_creation_input_tokens")
     prompt = raw.get("input_tokens", 0) + (read or 0) + (created or 0)
     completion = raw.get("output_tokens", 0)
-    usage = {"prompt_tokens": prompt, "completion_tokens": completion}
-    usage["total_tokens"] = prompt + completion
+    usage = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
     if read is not None:
         usage["cached_tokens"] = read
     if created is not None:

@@ -1,0 +1,159 @@
+"""One HTTP/1.1 connection of the simulator: read requests, write replies on schedule.
+
+`h11` does all of HTTP/1.1 (parsing, keep-alive, chunked transfer encoding); this module only
+moves bytes between it and an asyncio stream, so nothing here parses HTTP by hand. A streamed
+reply sends its headers at once, then each frame after its delay, written and drained before
+the next one is even due: the client can see frame 1 while frame 2 does not exist yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import json
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, unquote
+
+import h11
+
+from llmring_replay.simulator.routes import ReceivedRequest, Reply, json_reply
+
+__all__ = ["SERVER_HEADER", "SentFrame", "serve_connection"]
+
+SERVER_HEADER = "llmring-replay-simulator"
+_READ_SIZE = 65536
+
+
+class SentFrame(NamedTuple):
+    """A body frame and the `time.perf_counter()` just before it was written."""
+
+    at: float
+    data: bytes
+
+
+def _reason(status: int) -> bytes:
+    try:
+        return http.HTTPStatus(status).phrase.encode()
+    except ValueError:  # e.g. Anthropic's 529
+        return b""
+
+
+def _encode(conn: h11.Connection, event: Any) -> bytes:
+    """The bytes h11 has for `event` (only a ConnectionClosed event has none)."""
+    return conn.send(event) or b""
+
+
+async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
+    """The next h11 event, reading from the socket as h11 asks for data."""
+    while True:
+        event = conn.next_event()
+        if event is not h11.NEED_DATA:
+            return event
+        # An empty read is EOF, which h11 turns into ConnectionClosed (or an error mid-message).
+        conn.receive_data(await reader.read(_READ_SIZE))
+
+
+async def _receive(
+    conn: h11.Connection, reader: asyncio.StreamReader
+) -> tuple[h11.Request, bytes] | None:
+    """One whole request and its body; `None` when the client closed the connection."""
+    request = await _next_event(conn, reader)
+    if not isinstance(request, h11.Request):
+        return None
+    body = bytearray()
+    while True:
+        event = await _next_event(conn, reader)
+        if isinstance(event, h11.EndOfMessage):
+            return request, bytes(body)
+        if not isinstance(event, h11.Data):
+            return None
+        body += event.data
+
+
+def _parse(request: h11.Request, content: bytes) -> ReceivedRequest:
+    target = request.target.decode("latin-1")
+    path, _, query = target.partition("?")
+    try:
+        body = json.loads(content) if content else None
+    except ValueError:
+        body = None
+    return ReceivedRequest(
+        method=request.method.decode("latin-1"),
+        path=unquote(path),
+        query=dict(parse_qsl(query, keep_blank_values=True)),
+        headers={
+            name.decode("latin-1"): value.decode("latin-1") for name, value in request.headers
+        },
+        body=body,
+        content=content,
+    )
+
+
+async def _send(
+    conn: h11.Connection,
+    writer: asyncio.StreamWriter,
+    reply: Reply,
+    sent: list[SentFrame],
+    *,
+    head: bool = False,
+) -> None:
+    """Write `reply` on schedule; a response to HEAD has headers only."""
+    headers = [*reply.headers.items(), ("server", SERVER_HEADER)]
+    if not reply.streamed:
+        # A whole body goes out after its delay, headers and all, with a length.
+        await asyncio.sleep(reply.delays[0])
+        headers.append(("content-length", str(sum(map(len, reply.frames)))))
+    # Without a length, h11 frames the body with chunked transfer encoding.
+    response = h11.Response(status_code=reply.status, headers=headers, reason=_reason(reply.status))
+    writer.write(_encode(conn, response))
+    await writer.drain()
+    for index, frame in enumerate([] if head else reply.frames):
+        if reply.streamed:
+            await asyncio.sleep(reply.delays[index])
+        data = _encode(conn, h11.Data(data=frame))
+        # Stamped just before the write: "sent at" can only be early, never late.
+        sent.append(SentFrame(time.perf_counter(), frame))
+        writer.write(data)
+        await writer.drain()
+    writer.write(_encode(conn, h11.EndOfMessage()))
+    await writer.drain()
+
+
+async def _reject(conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
+    """Answer a malformed request with 400 when HTTP still allows a response."""
+    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+        return
+    reply = json_reply(400, {"error": {"message": "malformed HTTP request"}})
+    with suppress(ConnectionError, h11.LocalProtocolError):
+        await _send(conn, writer, reply, [])
+
+
+async def serve_connection(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    answer: Callable[[ReceivedRequest], Reply],
+    sent: list[SentFrame],
+) -> None:
+    """Serve requests on one connection until either side closes it; always closes it."""
+    conn = h11.Connection(h11.SERVER)
+    try:
+        while True:
+            received = await _receive(conn, reader)
+            if received is None:
+                break
+            request = _parse(*received)
+            await _send(conn, writer, answer(request), sent, head=request.method == "HEAD")
+            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                break  # `connection: close` (or HTTP/1.0): no next request on this one
+            conn.start_next_cycle()
+    except h11.RemoteProtocolError:
+        await _reject(conn, writer)
+    except ConnectionError:
+        pass  # the client went away mid-response: nothing to report
+    finally:
+        writer.close()
+        with suppress(ConnectionError):
+            await writer.wait_closed()

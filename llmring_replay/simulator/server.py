@@ -1,0 +1,202 @@
+"""The simulator server: an HTTP/1.1 server on loopback speaking the four providers' APIs.
+
+Routing and rendering live in `routes.py`, the HTTP/1.1 work (h11) in `connection.py`; this
+module runs the listening socket. Every request is kept in `.requests` and every body frame in
+`.sent` with the time it was written, so a test can prove a client saw frame 1 before frame 2
+was sent.
+
+Three ways to run it:
+
+- `with SimulatorServer(script) as sim:` runs it in a background thread with its own event
+  loop (tests, sync code);
+- `async with SimulatorServer(script) as sim:` runs it in the current event loop;
+- `SimulatorServer(script).serve_forever()` blocks until Ctrl-C (the CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from types import TracebackType
+
+from llmring_replay.simulator.connection import SERVER_HEADER, SentFrame, serve_connection
+from llmring_replay.simulator.routes import (
+    ReceivedRequest,
+    Reply,
+    find_route,
+    json_reply,
+    plan_reply,
+)
+from llmring_replay.simulator.script import Script
+from llmring_replay.simulator.simulation import ScriptFactory, Simulator
+
+__all__ = ["SentFrame", "SimulatorServer"]
+
+logger = logging.getLogger(__name__)
+
+
+class SimulatorServer:
+    """A local server answering provider API calls from scripts.
+
+    `source` is a `Script` (answers everything), a list of scripts (in order, the last one
+    repeats), a callable `(provider, model, body) -> Script`, or a `Simulator`.
+    """
+
+    def __init__(
+        self,
+        source: Simulator | Script | Sequence[Script] | ScriptFactory,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.simulator = Simulator.coerce(source)
+        self.host = host
+        self.port = port
+        #: Every request received, in order.
+        self.requests: list[ReceivedRequest] = []
+        #: Every body frame written, in order, with the time it was written.
+        self.sent: list[SentFrame] = []
+        self._seq = itertools.count(1)
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+
+    @property
+    def base_url(self) -> str:
+        """`http://HOST:PORT` (the real port once started)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal
+        return f"http://{host}:{self.port}"
+
+    def base_url_for(self, provider: str) -> str:
+        """The base URL a client of `provider` needs (OpenAI's includes `/v1`, as usual)."""
+        return f"{self.base_url}/v1" if provider == "openai" else self.base_url
+
+    # -- running in the current event loop -------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind and start accepting connections in the running loop."""
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def aclose(self) -> None:
+        """Stop accepting, end open connections and release the socket."""
+        if self._server is None:
+            return
+        self._server.close()
+        # One turn of the loop lets handlers of connections accepted just now register, so
+        # none is left behind (from 3.12 on, `wait_closed` waits for every connection).
+        await asyncio.sleep(0)
+        while self._handlers:
+            handlers = list(self._handlers)
+            for task in handlers:
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
+        await self._server.wait_closed()
+        self._server = None
+
+    async def __aenter__(self) -> SimulatorServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # -- running in a background thread ----------------------------------------------------
+
+    def __enter__(self) -> SimulatorServer:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(
+            target=asyncio.run,
+            args=(self._run_in_thread(ready, failure),),
+            name=f"{SERVER_HEADER}-{id(self):x}",
+            daemon=True,
+        )
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            raise failure[0]
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join()
+        self._thread = self._loop = self._stop = None
+
+    async def _run_in_thread(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        try:
+            await self.start()
+        except BaseException as exc:  # reported to the thread that waits for us
+            failure.append(exc)
+            ready.set()
+            return
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.aclose()
+
+    def serve_forever(self, on_ready: Callable[[SimulatorServer], None] | None = None) -> None:
+        """Serve in this thread until Ctrl-C; `on_ready` is called once the port is bound."""
+
+        async def main() -> None:
+            async with self:
+                if on_ready is not None:
+                    on_ready(self)
+                await asyncio.Event().wait()
+
+        with suppress(KeyboardInterrupt):
+            asyncio.run(main())
+
+    # -- one connection --------------------------------------------------------------------
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # Tracked so that closing the server can end connections that are still open.
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+        try:
+            await serve_connection(reader, writer, self._reply_to, self.sent)
+        except asyncio.CancelledError:
+            # Only `aclose` cancels a connection. Ending normally matters: asyncio (3.11)
+            # calls `task.exception()` on a finished handler, which logs a cancelled one.
+            pass
+        finally:
+            if task is not None:
+                self._handlers.discard(task)
+
+    def _reply_to(self, request: ReceivedRequest) -> Reply:
+        route = find_route(request.path, request.query, request.body)
+        provider = route.provider if route is not None else None
+        self.requests.append(dataclasses.replace(request, provider=provider))
+        if route is None:
+            message = f"no simulated endpoint at {request.method} {request.path}"
+            return json_reply(404, {"error": {"message": message, "code": 404}})
+        if request.method != "POST":
+            return json_reply(405, {"error": {"message": "use POST", "code": 405}})
+        try:
+            return plan_reply(route, self.simulator, request.body, next(self._seq))
+        except Exception as exc:  # a script factory failed: answer, don't hang the client
+            logger.exception("simulator script failed")
+            return json_reply(500, {"error": {"message": f"simulator script failed: {exc}"}})
