@@ -1,28 +1,22 @@
 """Ollama's native chat API (`POST /api/chat`): NDJSON, one whole JSON object per line.
 
-What surprises about this wire format, and what the codec does about it:
+The wire format's surprises, and what this codec does about them:
 
-- The server streams unless the body says `"stream": false`, so every request states it.
-- A line is `{model, created_at, message: {role, content[, thinking][, tool_calls]}, done}`.
-  `content` and `thinking` are pieces, not totals. Thinking becomes `StreamChunk.reasoning`
-  (and `LLMResponse.reasoning`), never `delta`.
-- Tool calls arrive whole, their arguments a JSON *object*; several calls may come on
-  separate lines. Chunks carry them in OpenAI's shape (arguments serialized). Going the
-  other way, an assistant's earlier call (arguments a JSON string) is parsed back into an
-  object, and a tool result names its tool (`tool_name`, looked up from the call's id),
-  because Ollama matches results to calls by name, not id. Cloud and recent local servers
-  give calls an `id`; older ones give none and the id stays `None`.
-- `done_reason` says `stop` even when the model called tools: that becomes `tool_calls`, as
-  on OpenAI. `load`/`unload` (a bare model load or eviction, which generates nothing),
-  unknown values and a missing reason (the runner's "connection closed" serializes as none)
-  all count as `stop`: the server did say `done`. The raw value stays in `provider_details`.
-- Usage is on the `done` line only (`prompt_eval_count`, `eval_count`); either may be
-  missing (older servers omit the prompt count when the whole prompt was cached).
-- Errors are `{"error": "<text>"}` (a string, not an object), as an HTTP error body and
-  as a line inside a 200 stream. Ollama cloud serves the NDJSON as `application/json`.
-- `reasoning_tokens` has no budget equivalent: any positive budget sends `think: true`,
-  a budget of 0 sends `think: false`. `tool_choice` has none either: `"none"` leaves the
-  tools out, other choices are not sent.
+- The server streams unless the body says `"stream": false`: every request states it.
+- Lines are `{model, created_at, message: {role, content[, thinking][, tool_calls]}, done}`;
+  `content` and `thinking` are pieces. Thinking goes to `reasoning`, never to `delta`.
+- Tool calls arrive whole, arguments a JSON *object*, several calls maybe on separate lines;
+  chunks carry them in OpenAI's shape (arguments serialized). Sent back, arguments become an
+  object again, and a tool result names its tool (`tool_name`, found by the call's id, else
+  the next unanswered call): Ollama matches results by name. Older servers give no call ids.
+- `done_reason` is `stop` even after tool calls: that becomes `tool_calls`, as on OpenAI.
+  `load`/`unload` (a bare load or eviction), unknown values and no reason at all (the
+  runner's "connection closed") count as `stop`: the server did say `done`. The raw value
+  is kept in `provider_details`.
+- Usage is on the `done` line only (`prompt_eval_count`, `eval_count`), either may be absent.
+- Errors are `{"error": "<text>"}`, a string: as an HTTP body or as a line in a 200 stream.
+- No thinking budget: `reasoning_tokens > 0` sends `think: true`, `0` sends `think: false`.
+  No `tool_choice`: `"none"` leaves the tools out, other choices are not sent.
 """
 
 from __future__ import annotations
@@ -44,39 +38,17 @@ _PROVIDER = "ollama"
 _loads = json.loads
 
 
-def _load_line(text: str) -> dict[str, Any]:
-    """One NDJSON line as a dict; a line that is not a JSON object is a broken stream."""
-    try:
-        data = _loads(text)
-    except ValueError:
-        data = None
-    if type(data) is not dict:
-        message = f"ollama sent a line that is not a JSON object: {text[:200]!r}"
-        raise ProviderResponseError(message, _PROVIDER, 200)
-    return data
-
-
-def _tool_chunks(builder: StreamBuilder, calls: list[dict[str, Any]]) -> list[StreamChunk]:
+def _message_chunks(builder: StreamBuilder, message: dict[str, Any]) -> list[StreamChunk]:
+    """Chunks for one line's `message`: thinking, then text, then any whole tool calls."""
     chunks = []
-    for call in calls:
+    if message.get("thinking"):
+        chunks.append(builder.reasoning(message["thinking"]))
+    if message.get("content"):
+        chunks.append(builder.text(message["content"]))
+    for call in message.get("tool_calls") or ():
         function = call.get("function") or {}
         name = function.get("name") or ""
         chunks.append(builder.tool_whole(call.get("id"), name, function.get("arguments")))
-    return chunks
-
-
-def _message_chunks(builder: StreamBuilder, message: dict[str, Any]) -> list[StreamChunk]:
-    """Chunks for one line's `message`: thinking, then text, then any tool calls."""
-    chunks = []
-    thinking = message.get("thinking")
-    if thinking:
-        chunks.append(builder.reasoning(thinking))
-    content = message.get("content")
-    if content:
-        chunks.append(builder.text(content))
-    calls = message.get("tool_calls")
-    if calls:
-        chunks += _tool_chunks(builder, calls)
     return chunks
 
 
@@ -102,12 +74,10 @@ def _error_message(body: Any) -> str:
             body = json.loads(body)
         except ValueError:
             return body.strip() or "(empty error body)"
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):  # OpenAI-shaped, from gateways in front of Ollama
+    error = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(error, dict):  # OpenAI-shaped, from a gateway in front of Ollama
         error = error.get("message", error)
-    if isinstance(error, str):
-        return error
-    return json.dumps(error if error is not None else body)
+    return error if isinstance(error, str) else json.dumps(error)
 
 
 def _error_info(status: int, body: Any) -> ErrorInfo:
@@ -120,22 +90,36 @@ def _error_info(status: int, body: Any) -> ErrorInfo:
 
 
 class OllamaStreamDecoder(StreamDecoder):
-    """Decodes `/api/chat` NDJSON lines. One `json.loads` and a few lookups per line."""
+    """Decodes `/api/chat` NDJSON lines: one `json.loads` and a few lookups per line."""
 
     def __init__(self, builder: StreamBuilder, requested: str) -> None:
         super().__init__(builder)
         self._requested = requested
         self._reported: str | None = None
+        self._text = builder.text  # bound once: nearly every line calls it
 
     def feed(self, event: Event) -> list[StreamChunk]:
         """Chunks for one line; the `done` line yields the final chunk at once."""
-        data = _load_line(event.data)
-        builder = self.builder
+        try:
+            data = _loads(event.data)
+            message = data.get("message")
+        except (ValueError, AttributeError) as exc:  # not JSON, or JSON but not an object
+            text = f"ollama sent a line that is not a JSON object: {event.data[:200]!r}"
+            raise ProviderResponseError(text, _PROVIDER, 200) from exc
         model = data.get("model")
-        if model != self._reported:  # a compare per line, not a string format
+        if model != self._reported:  # a compare per line rather than a format
             self._reported = model
-            builder.set_model(model)
-        message = data.get("message")
+            self.builder.set_model(model)
+        # The hot path, nearly every line: a piece of text and nothing else.
+        plain = message and "thinking" not in message and "tool_calls" not in message
+        if plain and not data.get("done"):
+            content = message.get("content")
+            return [self._text(content)] if content else []
+        return self._other(data, message)
+
+    def _other(self, data: dict[str, Any], message: dict[str, Any] | None) -> list[StreamChunk]:
+        """Any other line: thinking, tool calls, the `done` line, an `error` line."""
+        builder = self.builder
         chunks = _message_chunks(builder, message) if message else []
         if data.get("done"):
             if not builder.finished:
@@ -247,7 +231,7 @@ def _body(request: LLMRequest, model: str, stream: bool) -> dict[str, Any]:
     fields = {
         "options": options or None,
         "format": _format(request),
-        # Ollama can neither force nor forbid a call: "none" leaves the tools out.
+        # Ollama has no tool_choice: "none" is honoured by leaving the tools out.
         "tools": (request.tools or None) if request.tool_choice != "none" else None,
         "think": None if reasoning is None else reasoning > 0,
     }
@@ -270,10 +254,7 @@ class OllamaCodec(Codec):
     def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
         """POST `/api/chat`; compact JSON in a fixed key order, so cassettes match."""
         body = _body(request, model, stream)
-        headers = {
-            "content-type": "application/json",
-            "accept": "application/x-ndjson" if stream else "application/json",
-        }
+        headers = {"content-type": "application/json"}
         if self.config.api_key:
             headers["authorization"] = f"Bearer {self.config.api_key}"
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
@@ -292,7 +273,7 @@ class OllamaCodec(Codec):
         builder = StreamBuilder(_PROVIDER, model)
         builder.set_model(data.get("model"))
         message = data.get("message") or {}
-        _tool_chunks(builder, message.get("tool_calls") or [])
+        _message_chunks(builder, message)  # for the tool calls; the text is read whole
         # A non-streaming reply is complete by definition, even if `done` were missing.
         final = _finish(builder, data)
         return LLMResponse(
