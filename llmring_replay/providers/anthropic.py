@@ -37,7 +37,7 @@ import httpx
 from llmring_replay.exceptions import ProviderResponseError
 from llmring_replay.framing import Event
 from llmring_replay.providers.anthropic_request import build_body
-from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder
+from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, parse_json
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
@@ -165,7 +165,7 @@ class AnthropicStreamDecoder(StreamDecoder):
     def feed(self, event: Event) -> list[StreamChunk]:
         """Chunks for one SSE event; raises on an `error` event or a malformed one."""
         try:
-            data = json.loads(event.data)
+            data = parse_json(event.data)
             handler = self._events.get(data["type"])
             return handler(data) if handler is not None else []
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from json.scanner import make_scanner
+from typing import Any, ClassVar, cast
 
 import httpx
 
@@ -25,7 +26,14 @@ from llmring_replay.framing import Event
 from llmring_replay.providers.errors import ErrorInfo
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
-__all__ = ["Codec", "ProviderConfig", "StreamBuilder", "StreamDecoder", "drop_none"]
+__all__ = [
+    "Codec",
+    "ProviderConfig",
+    "StreamBuilder",
+    "StreamDecoder",
+    "drop_none",
+    "parse_json",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,23 @@ class ProviderConfig:
 def drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
     """The mapping without its `None` values (so `0` and `False` survive, unlike `if v`)."""
     return {key: value for key, value in mapping.items() if value is not None}
+
+
+_loads = json.loads
+# json.loads is a Python wrapper (two regex matches and two method hops) around this C
+# scanner; calling the scanner straight saves ~40% of the parse of a small frame, and every
+# frame of every stream is parsed once.
+_scan_once = make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def parse_json(raw: str) -> Any:
+    """`json.loads(raw)`, faster on the usual frame; anything unusual (surrounding
+    whitespace, trailing data, not JSON at all) gets `json.loads`'s own verdict."""
+    try:
+        value, end = _scan_once(raw, 0)
+    except StopIteration:
+        return _loads(raw)
+    return value if end == len(raw) else _loads(raw)
 
 
 _CHUNK_FIELDS = set(StreamChunk.model_fields)

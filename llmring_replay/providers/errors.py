@@ -164,8 +164,9 @@ def translate_http_errors(provider: str, base_url: str) -> Iterator[None]:
             f"{provider}: cannot connect to {base_url}: {exc}", provider, retryable=True
         ) from exc
     except httpx.TransportError as exc:
+        reason = str(exc) or type(exc).__name__
         raise ProviderResponseError(
-            f"{provider}: connection to {base_url} failed mid-response: {exc or type(exc).__name__}",
+            f"{provider}: connection to {base_url} failed mid-response: {reason}",
             provider,
             retryable=True,
         ) from exc

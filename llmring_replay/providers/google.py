@@ -29,7 +29,7 @@ import httpx
 
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
 from llmring_replay.framing import Event
-from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none
+from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none, parse_json
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, parse_duration, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
@@ -316,7 +316,7 @@ class GoogleStreamDecoder(StreamDecoder):
     def feed(self, event: Event) -> list[StreamChunk]:
         """Chunks for one SSE event."""
         try:
-            data = json.loads(event.data)
+            data = parse_json(event.data)
         except ValueError as exc:
             message = f"google sent a malformed stream event: {event.data[:200]!r}"
             raise ProviderResponseError(message, "google", 200) from exc

@@ -28,14 +28,13 @@ import httpx
 
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
 from llmring_replay.framing import Event
-from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none
+from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none, parse_json
 from llmring_replay.providers.errors import ErrorInfo, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["OllamaCodec", "OllamaStreamDecoder"]
 
 _PROVIDER = "ollama"
-_loads = json.loads
 
 
 def _message_chunks(builder: StreamBuilder, message: dict[str, Any]) -> list[StreamChunk]:
@@ -101,7 +100,7 @@ class OllamaStreamDecoder(StreamDecoder):
     def feed(self, event: Event) -> list[StreamChunk]:
         """Chunks for one line; the `done` line yields the final chunk at once."""
         try:
-            data = _loads(event.data)
+            data = parse_json(event.data)
             message = data.get("message")
         except (ValueError, AttributeError) as exc:  # not JSON, or JSON but not an object
             text = f"ollama sent a line that is not a JSON object: {event.data[:200]!r}"
