@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -33,7 +33,7 @@ from llmring_replay.exceptions import (
     ProviderError,
     ProviderNotFoundError,
 )
-from llmring_replay.framing import splitter_for
+from llmring_replay.framing import Event, splitter_for
 from llmring_replay.lockfile import Lockfile, find_lockfile, parse_model_ref
 from llmring_replay.providers import PROVIDERS, Codec, ProviderConfig, codec_class
 from llmring_replay.providers.base import StreamDecoder
@@ -199,7 +199,9 @@ class LLMRing:
             except LLMRingError as exc:
                 if delivered or index == len(refs) - 1 or not _falls_back(exc):
                     raise
-                logger.warning("%s failed before its first chunk (%s); trying %s", ref, exc, refs[index + 1])
+                logger.warning(
+                    "%s failed before its first chunk (%s); trying %s", ref, exc, refs[index + 1]
+                )
 
     async def _stream_one(self, ref: str, request: LLMRequest) -> AsyncIterator[StreamChunk]:
         codec, model, http_request = self._prepare(ref, request, stream=True)
@@ -243,6 +245,17 @@ class LLMRing:
         return codec.parse_response(data, model)
 
 
+def _chunks_of(
+    frames: list[bytes], parse: Callable[[bytes], Event | None], decoder: StreamDecoder
+) -> Iterator[StreamChunk]:
+    # A generator, not a list: chunks decoded before an in-band error in the same read
+    # must still reach the caller before the error does.
+    for frame in frames:
+        event = parse(frame)
+        if event is not None:
+            yield from decoder.feed(event)
+
+
 async def _decode(
     response: httpx.Response, decoder: StreamDecoder, framing: str
 ) -> AsyncIterator[StreamChunk]:
@@ -252,20 +265,13 @@ async def _decode(
         if decoder.done:
             # Read on to the end, unfed: a recording transport must see the whole body.
             continue
-        for frame in splitter.feed(data):
-            event = parse(frame)
-            if event is not None:
-                for chunk in decoder.feed(event):
-                    yield chunk
-    if decoder.done:
-        return
-    for frame in splitter.flush():
-        event = parse(frame)
-        if event is not None:
-            for chunk in decoder.feed(event):
-                yield chunk
-    for chunk in decoder.end():
-        yield chunk
+        for chunk in _chunks_of(splitter.feed(data), parse, decoder):
+            yield chunk
+    if not decoder.done:
+        for chunk in _chunks_of(splitter.flush(), parse, decoder):
+            yield chunk
+        for chunk in decoder.end():
+            yield chunk
 
 
 def _falls_back(exc: LLMRingError) -> bool:

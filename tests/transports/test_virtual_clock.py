@@ -1,0 +1,108 @@
+"""Replay on a virtual clock: a 5 s recorded stream in well under a second of wall time."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from llmring_replay import LLMRequest, Message, ProviderTimeoutError
+from llmring_replay.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
+from llmring_replay.clock import virtual_clock
+from llmring_replay.service import LLMRing
+from llmring_replay.transports import ReplayTransport
+
+URL = "http://localhost:11434/api/chat"
+OFFSETS = [0.8, 1.3, 2.0, 2.1, 3.6, 5.0]
+
+
+def slow_cassette(offsets: list[float]) -> Cassette:
+    lines = [
+        json.dumps(
+            {
+                "model": "llama3.2",
+                "message": {"role": "assistant", "content": f"w{i} "},
+                "done": False,
+            }
+        )
+        for i in range(len(offsets) - 1)
+    ]
+    lines.append(
+        json.dumps(
+            {
+                "model": "llama3.2",
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "prompt_eval_count": 3,
+                "eval_count": len(offsets) - 1,
+            }
+        )
+    )
+    request_body = json.dumps(
+        {"model": "llama3.2", "messages": [{"role": "user", "content": "Hi"}], "stream": True},
+        separators=(",", ":"),
+    ).encode()
+    return Cassette(
+        interactions=[
+            Interaction(
+                request=RecordedRequest(
+                    "POST", URL, {"content-type": ["application/json"]}, request_body
+                ),
+                response=RecordedResponse(
+                    200,
+                    "OK",
+                    {"content-type": ["application/x-ndjson"]},
+                    ("\n".join(lines) + "\n").encode(),
+                    offsets=list(offsets),
+                ),
+                provider="ollama",
+                model="llama3.2",
+            )
+        ]
+    )
+
+
+def request() -> LLMRequest:
+    return LLMRequest(model="ollama:llama3.2", messages=[Message(role="user", content="Hi")])
+
+
+async def test_five_second_stream_in_virtual_time() -> None:
+    ring = LLMRing(transport=ReplayTransport(slow_cassette(OFFSETS), "recorded"))
+    wall = time.perf_counter()
+    with virtual_clock() as loop:
+        start = loop.time()
+        seen = [loop.time() - start async for _ in ring.chat_stream(request())]
+    wall = time.perf_counter() - wall
+    await ring.aclose()
+    assert wall < 0.5
+    # One chunk per text frame, then the final chunk on the done line.
+    assert seen == pytest.approx(OFFSETS, abs=1e-3)
+
+
+async def test_stall_longer_than_timeout_raises_in_virtual_time() -> None:
+    ring = LLMRing(
+        transport=ReplayTransport(slow_cassette([0.1, 0.2, 30.0]), "recorded"), timeout=10
+    )
+    wall = time.perf_counter()
+    deltas: list[str] = []
+    with virtual_clock() as loop:
+        start = loop.time()
+        with pytest.raises(ProviderTimeoutError, match="timed out"):
+            async for chunk in ring.chat_stream(request()):
+                deltas.append(chunk.delta)
+        waited = loop.time() - start
+    await ring.aclose()
+    assert deltas == ["w0 ", "w1 "]  # what arrived before the stall was delivered
+    assert waited == pytest.approx(0.2 + 10, abs=1e-3)  # the read timeout, counted from frame 2
+    assert time.perf_counter() - wall < 0.5
+
+
+async def test_speed_policy_halves_the_gaps() -> None:
+    ring = LLMRing(transport=ReplayTransport(slow_cassette(OFFSETS), "speed=2"))
+    with virtual_clock() as loop:
+        start = loop.time()
+        seen = [loop.time() - start async for _ in ring.chat_stream(request())]
+    await ring.aclose()
+    assert seen == pytest.approx([offset / 2 for offset in OFFSETS], abs=1e-3)
