@@ -15,6 +15,7 @@ the timeout.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -67,6 +68,26 @@ class Fault(Protocol):
         """The plan to serve instead of `plan`."""
 
 
+# The selector rounds timeouts up to whole milliseconds, so a plain sleep lands up to 1 ms
+# late. We sleep to just short of the target and yield to the loop for the rest.
+_SPIN = 0.0015
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, due: float) -> None:
+    wait = due - loop.time()
+    if wait <= 0:
+        return
+    if wait > _SPIN:
+        await asyncio.sleep(wait - _SPIN)
+    # Bounded by real time as well: under a virtual clock `loop.time()` only moves while
+    # the loop idles, so the final sleep below is what advances it.
+    real_deadline = time.perf_counter() + _SPIN
+    while loop.time() < due and time.perf_counter() < real_deadline:
+        await asyncio.sleep(0)
+    if loop.time() < due:
+        await asyncio.sleep(due - loop.time())
+
+
 class _PacedStream(httpx.AsyncByteStream):
     def __init__(
         self, plan: ReplayPlan, start: float, read_timeout: float | None, request: httpx.Request
@@ -86,9 +107,7 @@ class _PacedStream(httpx.AsyncByteStream):
                 raise httpx.ReadTimeout(
                     f"no data for {self.read_timeout:g}s (replayed stall)", request=self.request
                 )
-            wait = due - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await _sleep_until(loop, due)
             last = loop.time()
             yield data
         if self.plan.error is not None:
