@@ -29,8 +29,9 @@ wheel-check:
 	need=['llmring_replay/py.typed','pytest_llmring_replay/plugin.py','llmring_replay/cli/__init__.py']; \
 	missing=[x for x in need if x not in n]; assert not missing, missing; print('wheel ok:', len(n), 'files')"
 
+# The main job, offline: the bundled cassettes of all four providers through LLMRing.
 demo:
-	$(BIN)/llmring-replay --help
+	$(BIN)/python examples/demo.py
 
 bench:
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
