@@ -1,0 +1,292 @@
+"""The cassette model: recorded requests and responses, with the timing of every frame.
+
+A response body is held once, decompressed, exactly as the server sent it. Its timing is a
+list of *frame* arrival offsets in seconds from the moment the request was sent: one per SSE
+event or NDJSON line (cut with `llmring_replay.framing`), or, for other content types, one
+per raw read, whose byte counts are kept in `sizes`. TTFT is the first offset.
+
+Offsets are kept at 0.01 ms resolution (they are rounded to it on construction, which is
+also what the file stores), so `Cassette.load(c.save())` equals `c`.
+
+When a response has no offsets (imported from another recorder, or written by hand) the
+timing is synthesized, deterministically: the first frame at `SYNTHESIZED_TTFT` (0.25 s), then
+one frame every `SYNTHESIZED_INTERVAL` (0.02 s); the interaction says so with
+`timing_synthesized`, and the file with `timing: synthesized`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from llmring_replay.framing import framing_for, splitter_for
+
+__all__ = [
+    "Cassette",
+    "FORMAT_VERSION",
+    "Interaction",
+    "InteractionSummary",
+    "Provenance",
+    "RecordedRequest",
+    "RecordedResponse",
+    "SYNTHESIZED_INTERVAL",
+    "SYNTHESIZED_TTFT",
+    "library_version",
+    "offset_text",
+    "quantize",
+]
+
+FORMAT_VERSION = 1
+SYNTHESIZED_TTFT = 0.25
+SYNTHESIZED_INTERVAL = 0.02
+_STEPS = 100_000  # per second: 0.01 ms
+
+
+def quantize(seconds: float) -> float:
+    """An offset rounded to the stored resolution (0.01 ms): a whole number of steps / 1e5.
+
+    The loader computes the same `steps / 100_000`, so saved offsets load back equal, and
+    the floats print short (`0.33333`, not `0.33332999999999996`).
+    """
+    return round(seconds * _STEPS) / _STEPS
+
+
+def offset_text(seconds: float) -> str:
+    """An offset as stored: milliseconds with at most two decimals (`212.5`, `250`)."""
+    steps = round(seconds * _STEPS)
+    whole, hundredths = divmod(abs(steps), 100)
+    sign = "-" if steps < 0 else ""
+    return f"{sign}{whole}.{hundredths:02d}".rstrip("0").rstrip(".")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class RecordedRequest:
+    """A request as sent: method, URL (secrets removed), lowercased headers, raw body."""
+
+    method: str
+    uri: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    body: bytes | None = None
+
+
+@dataclass
+class RecordedResponse:
+    """A response: status, reason, lowercased headers, decompressed body, frame timing."""
+
+    status: int
+    reason: str = ""
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    body: bytes = b""
+    offsets: list[float] | None = None
+    sizes: list[int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.offsets is not None:
+            self.offsets = [quantize(offset) for offset in self.offsets]
+
+    @property
+    def content_type(self) -> str | None:
+        """The first `content-type` value, if any."""
+        values = self.headers.get("content-type")
+        return values[0] if values else None
+
+    @property
+    def framing(self) -> str | None:
+        """`sse`, `ndjson`, or None for raw bodies (cut by `sizes`)."""
+        return framing_for(self.content_type)
+
+    def pieces(self) -> list[bytes]:
+        """The body cut into frames; joined they give the body back exactly."""
+        if not self.body:
+            return []
+        framing = self.framing
+        if framing is None:
+            return _cut_by_sizes(self.body, self.sizes)
+        splitter, _parse = splitter_for(framing)
+        pieces = splitter.feed(self.body) + splitter.flush()
+        consumed = sum(len(piece) for piece in pieces)
+        if consumed < len(self.body):
+            # The splitters drop a whitespace-only tail; replay must still send it.
+            tail = self.body[consumed:]
+            pieces = [*pieces[:-1], pieces[-1] + tail] if pieces else [tail]
+        return pieces
+
+    def frames(self) -> list[tuple[float, bytes]]:
+        """(offset in seconds, frame bytes) for every frame, synthesizing missing offsets."""
+        pieces = self.pieces()
+        return list(zip(_offsets_for(self.offsets, len(pieces)), pieces, strict=True))
+
+    @property
+    def ttft(self) -> float | None:
+        """Time to first frame in seconds (synthesized when not recorded)."""
+        frames = self.frames()
+        return frames[0][0] if frames else None
+
+    @property
+    def duration(self) -> float | None:
+        """Offset of the last frame in seconds (synthesized when not recorded)."""
+        frames = self.frames()
+        return frames[-1][0] if frames else None
+
+
+def _cut_by_sizes(body: bytes, sizes: list[int] | None) -> list[bytes]:
+    if not sizes:
+        return [body]
+    pieces: list[bytes] = []
+    position = 0
+    for size in sizes:
+        if position >= len(body):
+            break
+        pieces.append(body[position : position + size])
+        position += size
+    if position < len(body):
+        pieces.append(body[position:])
+    return [piece for piece in pieces if piece]
+
+
+def _offsets_for(offsets: list[float] | None, count: int) -> list[float]:
+    """`count` offsets: the recorded ones, continued (or made up) at the synthetic pace."""
+    if offsets is None:
+        return [quantize(SYNTHESIZED_TTFT + SYNTHESIZED_INTERVAL * i) for i in range(count)]
+    result = offsets[:count]
+    last = result[-1] if result else SYNTHESIZED_TTFT - SYNTHESIZED_INTERVAL
+    missing = count - len(result)
+    result.extend(quantize(last + SYNTHESIZED_INTERVAL * (i + 1)) for i in range(missing))
+    return result
+
+
+@dataclass(frozen=True)
+class InteractionSummary:
+    """What `llmring-replay show` prints for one interaction."""
+
+    index: int
+    method: str
+    uri: str
+    status: int
+    provider: str | None
+    model: str | None
+    frames: int
+    ttft: float | None
+    duration: float | None
+    timing_synthesized: bool
+
+
+@dataclass
+class Interaction:
+    """One request/response exchange with its provenance."""
+
+    request: RecordedRequest
+    response: RecordedResponse
+    provider: str | None = None
+    model: str | None = None
+    recorded_at: str | None = None
+    timing_synthesized: bool = False
+
+    def __post_init__(self) -> None:
+        if self.response.offsets is None:
+            self.timing_synthesized = True  # nothing recorded: frames() makes timing up
+
+    def summary(self, index: int) -> InteractionSummary:
+        """This interaction's summary, numbered `index`."""
+        frames = self.response.frames()
+        return InteractionSummary(
+            index=index,
+            method=self.request.method,
+            uri=self.request.uri,
+            status=self.response.status,
+            provider=self.provider,
+            model=self.model,
+            frames=len(frames),
+            ttft=frames[0][0] if frames else None,
+            duration=frames[-1][0] if frames else None,
+            timing_synthesized=self.timing_synthesized,
+        )
+
+
+@dataclass
+class Provenance:
+    """Who wrote the cassette and when; `imported_from` names a foreign recorder's format."""
+
+    format: int = FORMAT_VERSION
+    library_version: str | None = None
+    recorded_at: str | None = None
+    imported_from: str | None = None
+
+
+def library_version() -> str:
+    """The installed llmring-replay version."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("llmring-replay")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class Cassette:
+    """A list of interactions bound to a YAML file.
+
+    `load` reads our format and the foreign ones in `importers`; `save` scrubs credentials,
+    refuses to write anything still shaped like an API key, and replaces the file atomically.
+    """
+
+    path: Path | None = None
+    interactions: list[Interaction] = field(default_factory=list)
+    provenance: Provenance = field(default_factory=Provenance)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Cassette:
+        """Read a cassette (ours, vcrpy, pydantic-ai, go-vcr, Ruby VCR or httprr).
+
+        Raises `CassetteNotFoundError` for a missing or empty file and `CassetteFormatError`
+        naming the file and the place for anything malformed. Parsed cassettes are cached
+        in-process while the file is unchanged (see `cache`); each call returns a fresh copy.
+        """
+        from llmring_replay.cassette.cache import load_cached
+        from llmring_replay.cassette.importers import read_cassette
+
+        return load_cached(Path(path), read_cassette)
+
+    def save(
+        self, path: str | os.PathLike[str] | None = None, *, secrets: Iterable[str] = ()
+    ) -> Path:
+        """Scrub, guard and atomically write the cassette; returns the path written.
+
+        The interactions are scrubbed in place (see `scrub.scrub_interaction`; `secrets` are
+        extra values to redact), so what stays in memory is what is on disk. Raises
+        `CassetteSecretError` and writes nothing if a key-shaped string remains.
+        """
+        from llmring_replay.cassette import schema, scrub, writer
+
+        chosen = path if path is not None else self.path
+        if chosen is None:
+            raise ValueError("Cassette.save() needs a path: the cassette has none")
+        target = Path(chosen)
+        extra = tuple(secrets)
+        self.interactions = [scrub.scrub_interaction(i, extra) for i in self.interactions]
+        self.provenance.library_version = library_version()
+        self.provenance.recorded_at = self.provenance.recorded_at or _now()
+        document = schema.cassette_to_document(self)
+        scrub.guard_document(document, str(target))
+        writer.write_atomic(target, lambda: writer.dump_yaml(document))
+        self.path = target
+        return target
+
+    def append(self, interaction: Interaction) -> int:
+        """Add an interaction at the end; returns its index."""
+        if interaction.recorded_at is None:
+            interaction.recorded_at = _now()
+        self.interactions.append(interaction)
+        return len(self.interactions) - 1
+
+    def summaries(self) -> list[InteractionSummary]:
+        """One summary per interaction, in order."""
+        return [item.summary(index) for index, item in enumerate(self.interactions)]

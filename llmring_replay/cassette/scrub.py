@@ -1,0 +1,235 @@
+"""Secret scrubbing: credentials never reach disk.
+
+Three layers, all applied by `Cassette.save`:
+
+1. `scrub_interaction` removes credential headers (`CREDENTIAL_HEADERS`, from requests and
+   responses alike) and credential query parameters (`SECRET_QUERY_PARAMS`, e.g. Gemini's
+   `key=`). Request ids (`request-id`, `x-request-id`) are kept: they are not secrets, and
+   they are what a provider's support asks for.
+2. It also replaces every known secret *value* wherever it appears (URL, any header, request
+   and response bodies) with a placeholder: the values of `KEY_ENV_VARS` (`<OPENAI_API_KEY>`
+   ...) and any extra secrets the caller passes (`<SECRET>`). Values shorter than
+   `MIN_SECRET_LENGTH` are ignored, so `OLLAMA_API_KEY=x` cannot rewrite every "x".
+3. `guard_document` is the last check before a write: if any string in the document still
+   looks like a real key (`find_secret`), the write is refused with `CassetteSecretError`
+   naming the file and the place, never the secret.
+
+The key patterns are strict so that ids and ordinary text pass: a key must stand alone (not
+preceded by a letter, digit, `_`, `-`, `+` or `/`, so it is not the middle of an id or of
+base64), and its random part must be long and mix upper case, lower case and digits, which
+`chatcmpl-...`, `msg_...`, kebab-case names and English never do.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from llmring_replay.cassette.model import Interaction
+from llmring_replay.exceptions import CassetteSecretError
+
+__all__ = [
+    "CREDENTIAL_HEADERS",
+    "KEY_ENV_VARS",
+    "MIN_SECRET_LENGTH",
+    "SECRET_QUERY_PARAMS",
+    "SecretMatch",
+    "find_secret",
+    "guard_document",
+    "known_secrets",
+    "scrub_headers",
+    "scrub_interaction",
+    "scrub_url",
+]
+
+CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "x-goog-api-key",
+        "api-key",
+        "cookie",
+        "set-cookie",
+        "openai-organization",
+        "openai-project",
+        "anthropic-organization-id",
+    }
+)
+SECRET_QUERY_PARAMS = frozenset({"key", "api_key", "apikey", "api-key", "access_token"})
+KEY_ENV_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "OLLAMA_API_KEY",
+)
+MIN_SECRET_LENGTH = 8
+
+_EDGE = r"(?<![A-Za-z0-9_+/-])"
+_KEY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Anthropic key", re.compile(_EDGE + r"sk-ant-[a-z]+[0-9]*-([A-Za-z0-9_-]{32,})")),
+    ("OpenAI key", re.compile(_EDGE + r"sk-(?:proj-|svcacct-|admin-|None-)?([A-Za-z0-9_-]{32,})")),
+    ("Google API key", re.compile(_EDGE + r"AIza([0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])")),
+)
+_MIXED = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"))
+
+
+class SecretMatch(NamedTuple):
+    """Where a key-shaped string is (never the string itself, so it cannot be printed)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def find_secret(text: str) -> SecretMatch | None:
+    """The first string shaped like an OpenAI, Anthropic or Google API key, or None."""
+    if "sk-" not in text and "AIza" not in text:
+        return None  # the common case, and much faster than the regexes
+    for kind, pattern in _KEY_PATTERNS:
+        for match in pattern.finditer(text):
+            random_part = match.group(1)
+            if all(test.search(random_part) for test in _MIXED):
+                return SecretMatch(kind, match.start(), match.end())
+    return None
+
+
+def known_secrets(extra: Iterable[str] = ()) -> dict[str, str]:
+    """Secret value -> placeholder: the key env vars that are set, then `extra`."""
+    secrets: dict[str, str] = {}
+    for name in KEY_ENV_VARS:
+        value = os.environ.get(name, "").strip()
+        if len(value) >= MIN_SECRET_LENGTH:
+            secrets.setdefault(value, f"<{name}>")
+    for value in extra:
+        if len(value) >= MIN_SECRET_LENGTH:
+            secrets.setdefault(value, "<SECRET>")
+    return secrets
+
+
+def _redact(text: str, secrets: dict[str, str]) -> str:
+    for value, placeholder in secrets.items():
+        if value in text:
+            text = text.replace(value, placeholder)
+    return text
+
+
+def _redact_bytes(data: bytes, secrets: dict[str, str]) -> bytes:
+    for value, placeholder in secrets.items():
+        raw = value.encode("utf-8")
+        if raw in data:
+            data = data.replace(raw, placeholder.encode("utf-8"))
+    return data
+
+
+def scrub_url(url: str, secrets: Iterable[str] | dict[str, str] = ()) -> str:
+    """`url` without credential query parameters and with known secret values redacted.
+
+    The other parameters keep their order and spelling. Matching uses this too, so a
+    recording and a replay with different keys still match.
+    """
+    values = secrets if isinstance(secrets, dict) else known_secrets(secrets)
+    base, question, rest = url.partition("?")
+    if question:
+        query, hash_mark, fragment = rest.partition("#")
+        kept = [part for part in query.split("&") if not _is_secret_param(part)]
+        url = base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
+    return _redact(url, values)
+
+
+def _is_secret_param(part: str) -> bool:
+    from urllib.parse import unquote_plus
+
+    return unquote_plus(part.partition("=")[0]).strip().lower() in SECRET_QUERY_PARAMS
+
+
+def scrub_headers(
+    headers: dict[str, list[str]], secrets: Iterable[str] | dict[str, str] = ()
+) -> dict[str, list[str]]:
+    """A copy of `headers` without credential headers and with secret values redacted."""
+    values = secrets if isinstance(secrets, dict) else known_secrets(secrets)
+    return {
+        name: [_redact(value, values) for value in items]
+        for name, items in headers.items()
+        if name.lower() not in CREDENTIAL_HEADERS
+    }
+
+
+def scrub_interaction(interaction: Interaction, secrets: Iterable[str] = ()) -> Interaction:
+    """A scrubbed copy of `interaction` (see the module docstring); the input is unchanged."""
+    values = known_secrets(secrets)
+    request, response = interaction.request, interaction.response
+    body, sizes, offsets = _scrub_response_body(
+        response.body, response.sizes, response.offsets, values
+    )
+    return replace(
+        interaction,
+        request=replace(
+            request,
+            uri=scrub_url(request.uri, values),
+            headers=scrub_headers(request.headers, values),
+            body=None if request.body is None else _redact_bytes(request.body, values),
+        ),
+        response=replace(
+            response,
+            headers=scrub_headers(response.headers, values),
+            body=body,
+            sizes=sizes,
+            offsets=offsets,
+        ),
+    )
+
+
+def _scrub_response_body(
+    body: bytes, sizes: list[int] | None, offsets: list[float] | None, values: dict[str, str]
+) -> tuple[bytes, list[int] | None, list[float] | None]:
+    """Redact the body; raw reads (`sizes`) are redacted read by read to keep their sizes
+    right, and a secret split across reads collapses them into one (the last offset)."""
+    if not any(value.encode("utf-8") in body for value in values):
+        return body, sizes, offsets
+    if sizes is None:
+        return _redact_bytes(body, values), sizes, offsets
+    pieces, position = [], 0
+    for size in sizes:
+        pieces.append(_redact_bytes(body[position : position + size], values))
+        position += size
+    pieces.append(_redact_bytes(body[position:], values))
+    joined = b"".join(pieces)
+    if _redact_bytes(joined, values) == joined:
+        return joined, [len(piece) for piece in pieces if piece], offsets
+    whole = _redact_bytes(joined, values)
+    return whole, [len(whole)], offsets[-1:] if offsets else offsets
+
+
+def _strings(value: Any, place: str) -> Iterator[tuple[str, str]]:
+    """Every string in a document (keys included), with its place."""
+    if isinstance(value, str):
+        yield place, value
+    elif isinstance(value, bytes):
+        yield place, value.decode("latin-1")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{place}.{key}" if place else str(key)
+            yield from _strings(key, child)
+            yield from _strings(item, child)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{place}[{index}]")
+
+
+def guard_document(document: Any, path: str) -> None:
+    """Refuse (raise `CassetteSecretError`) if anything in `document` looks like an API key."""
+    for place, text in _strings(document, ""):
+        found = find_secret(text)
+        if found is not None:
+            raise CassetteSecretError(
+                f"refusing to write {path}: a string shaped like an API key ({found.kind}) is "
+                f"still present at {place} (characters {found.start}-{found.end}); scrub it first "
+                "(e.g. pass it in `secrets=`) or remove it from the recording",
+                path,
+                place,
+            )
