@@ -168,7 +168,9 @@ def _options(spec: str, head: str, rest: list[str], allowed: set[str]) -> dict[s
         key = key.strip()
         if not equals or key not in allowed:
             known = ", ".join(sorted(allowed)) or "none"
-            raise ValueError(f"timing {spec!r}: unknown option {item!r} for {head} (known: {known})")
+            raise ValueError(
+                f"timing {spec!r}: unknown option {item!r} for {head} (known: {known})"
+            )
         options[key] = value
     return options
 
@@ -181,7 +183,9 @@ def parse_timing(spec: str | Timing | None) -> Timing:
         return spec
     parts = [part.strip() for part in spec.split(",") if part.strip()]
     if not parts:
-        raise ValueError("empty timing: use recorded, instant, speed=K, fixed=MS, rate=N, jitter=P%")
+        raise ValueError(
+            "empty timing: use recorded, instant, speed=K, fixed=MS, rate=N, jitter=P%"
+        )
     head, _, value = parts[0].partition("=")
     head = head.strip().lower()
     if head in ("recorded", "instant") and not value and len(parts) == 1:

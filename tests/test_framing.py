@@ -17,7 +17,9 @@ from llmring_replay.framing import (
 )
 
 
-def _split_all(splitter: SSESplitter | NDJSONSplitter, data: bytes, sizes: list[int]) -> list[bytes]:
+def _split_all(
+    splitter: SSESplitter | NDJSONSplitter, data: bytes, sizes: list[int]
+) -> list[bytes]:
     frames: list[bytes] = []
     position = 0
     for size in sizes:
@@ -29,7 +31,7 @@ def _split_all(splitter: SSESplitter | NDJSONSplitter, data: bytes, sizes: list[
 
 SSE_MIXED = (
     b": keep-alive comment\r\n\r\n"
-    b"event: message_start\r\ndata: {\"a\": 1}\r\n\r\n"
+    b'event: message_start\r\ndata: {"a": 1}\r\n\r\n'
     b"data: line one\ndata: line two\n\n"
     b"data: cr only\r\r"
     b"id: 7\nevent: done\ndata:no-space\n\n"
@@ -63,7 +65,7 @@ def test_crlf_split_between_reads_is_one_line_end() -> None:
 
 
 def test_multibyte_utf8_split_across_reads() -> None:
-    text = "data: {\"t\": \"caf\u00e9 \u2603 \U0001f600\"}\n\n".encode()
+    text = 'data: {"t": "caf\u00e9 \u2603 \U0001f600"}\n\n'.encode()
     for cut in range(1, len(text)):
         splitter = SSESplitter()
         frames = splitter.feed(text[:cut]) + splitter.feed(text[cut:])
