@@ -31,6 +31,7 @@ from llmring_replay.exceptions import (
 )
 from llmring_replay.lockfile import Lockfile
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
+from llmring_replay.service import LLMRing
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ __all__ = [
     "ConfigurationError",
     "LLMRequest",
     "LLMResponse",
+    "LLMRing",
     "LLMRingError",
     "Lockfile",
     "LockfileError",
