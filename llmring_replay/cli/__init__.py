@@ -9,7 +9,14 @@ from __future__ import annotations
 import click
 
 from llmring_replay import __version__
+from llmring_replay.cli.importer import import_cassettes
+from llmring_replay.cli.lint import lint
 from llmring_replay.cli.lock import aliases, bind, lock
+from llmring_replay.cli.ls import ls
+from llmring_replay.cli.record import record
+from llmring_replay.cli.replay import replay
+from llmring_replay.cli.serve import serve
+from llmring_replay.cli.show import show
 
 __all__ = ["main"]
 
@@ -21,11 +28,11 @@ def main() -> None:
 
     \b
     Example:
-      llmring-replay lock init
-      llmring-replay bind chatbot anthropic:claude-3-5-haiku-20241022,openai:gpt-4o-mini
+      llmring-replay record -m openai:gpt-4o-mini -p "Say hi" -o cassettes/hi.yaml
+      llmring-replay replay cassettes/hi.yaml --timing speed=2
+      llmring-replay show cassettes/hi.yaml
     """
 
 
-main.add_command(lock)
-main.add_command(bind)
-main.add_command(aliases)
+for command in (lock, bind, aliases, record, replay, show, ls, lint, import_cassettes, serve):
+    main.add_command(command)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,15 @@ from llmring_replay.simulator.script import Script
 from llmring_replay.simulator.simulation import Simulator
 from llmring_replay.simulator.wire import wire_for
 
-__all__ = ["ReceivedRequest", "Reply", "Route", "find_route", "json_reply", "plan_reply"]
+__all__ = [
+    "ReceivedRequest",
+    "Reply",
+    "Responder",
+    "Route",
+    "find_route",
+    "json_reply",
+    "plan_reply",
+]
 
 _GEMINI_PATH = re.compile(
     r"^/v1beta/models/(?P<model>[^/:]+):(?P<method>streamGenerateContent|generateContent)$"
@@ -78,6 +87,11 @@ class Reply:
     delays: list[float]
     #: Streamed (chunked, frame by frame) rather than sent whole with a content-length.
     streamed: bool = False
+
+
+#: Answers one request instead of the scripts (`SimulatorServer(responder=...)`); called on
+#: the server's event loop, so it must not block.
+Responder = Callable[[ReceivedRequest], Reply]
 
 
 def _body_model(body: Any) -> str:

@@ -5,6 +5,10 @@ module runs the listening socket. Every request is kept in `.requests` and every
 `.sent` with the time it was written, so a test can prove a client saw frame 1 before frame 2
 was sent.
 
+Scripts answer by default; a `responder` (a callable from `ReceivedRequest` to `Reply`)
+answers instead when given: the hook `llmring-replay serve` uses to answer from cassettes
+while reusing this server's HTTP, routing and recording.
+
 Three ways to run it:
 
 - `with SimulatorServer(script) as sim:` runs it in a background thread with its own event
@@ -28,6 +32,7 @@ from llmring_replay.simulator.connection import SERVER_HEADER, SentFrame, serve_
 from llmring_replay.simulator.routes import (
     ReceivedRequest,
     Reply,
+    Responder,
     find_route,
     json_reply,
     plan_reply,
@@ -44,16 +49,23 @@ class SimulatorServer:
     """A local server answering provider API calls from scripts.
 
     `source` is a `Script` (answers everything), a list of scripts (in order, the last one
-    repeats), a callable `(provider, model, body) -> Script`, or a `Simulator`.
+    repeats), a callable `(provider, model, body) -> Script`, or a `Simulator`. Give a
+    `responder` instead to answer every request yourself: it gets the request (its
+    `provider` filled in when the path is a known endpoint) and returns the `Reply` to write.
     """
 
     def __init__(
         self,
-        source: Simulator | Script | Sequence[Script] | ScriptFactory,
+        source: Simulator | Script | Sequence[Script] | ScriptFactory | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        responder: Responder | None = None,
     ) -> None:
-        self.simulator = Simulator.coerce(source)
+        if (source is None) == (responder is None):
+            raise TypeError("SimulatorServer needs a script source or a responder (one of them)")
+        self.simulator = Simulator.coerce(source) if source is not None else None
+        self.responder = responder
         self.host = host
         self.port = port
         #: Every request received, in order.
@@ -189,14 +201,18 @@ class SimulatorServer:
     def _reply_to(self, request: ReceivedRequest) -> Reply:
         route = find_route(request.path, request.query, request.body)
         provider = route.provider if route is not None else None
-        self.requests.append(dataclasses.replace(request, provider=provider))
-        if route is None:
+        request = dataclasses.replace(request, provider=provider)
+        self.requests.append(request)
+        if self.responder is None and route is None:
             message = f"no simulated endpoint at {request.method} {request.path}"
             return json_reply(404, {"error": {"message": message, "code": 404}})
-        if request.method != "POST":
+        if self.responder is None and request.method != "POST":
             return json_reply(405, {"error": {"message": "use POST", "code": 405}})
         try:
+            if self.responder is not None:
+                return self.responder(request)
+            assert route is not None and self.simulator is not None  # checked above / in init
             return plan_reply(route, self.simulator, request.body, next(self._seq))
-        except Exception as exc:  # a script factory failed: answer, don't hang the client
-            logger.exception("simulator script failed")
-            return json_reply(500, {"error": {"message": f"simulator script failed: {exc}"}})
+        except Exception as exc:  # a script or responder failed: answer, don't hang the client
+            logger.exception("simulator reply failed")
+            return json_reply(500, {"error": {"message": f"simulator reply failed: {exc}"}})

@@ -1,0 +1,131 @@
+"""The checks `lint` runs on a cassette; each yields findings as one-line messages.
+
+- secrets: a string shaped like an API key (`find_secret`), by line of the file, then in the
+  decoded bodies (a key inside a gzip body has no line); the secret itself is never shown;
+- format: a format version this llmring-replay does not know;
+- bodies: a response the provider's codec cannot read (errors the provider *reported*, an
+  error status or an in-band error event, are recordings of real failures, not findings).
+  Interactions with no known provider (a tokenizer download a library made on the side)
+  are not LLM calls and are left alone;
+- drift (`--drift`): a request body that today's client would send differently.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from llmring_replay.cassette import FORMAT_VERSION, Cassette, Interaction, find_secret
+from llmring_replay.cassette.schema import cassette_to_document
+from llmring_replay.cli.decode import codec_for, decode_interaction, model_of, provider_of
+from llmring_replay.cli.jsondiff import describe_paths, differing_paths
+from llmring_replay.cli.rebuild import rebuild_request
+
+__all__ = [
+    "body_findings",
+    "drift_findings",
+    "format_findings",
+    "read_source",
+    "secret_findings",
+]
+
+
+def _strings(value: Any, place: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str | bytes):
+        yield place, value.decode("latin-1") if isinstance(value, bytes) else value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{place}.{key}" if place else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _strings(item, f"{place}[{index}]")
+
+
+def secret_findings(source: str, cassette: Cassette | None) -> Iterator[str]:
+    """`line N: ...` for each key-shaped string in the text, else places in the document."""
+    found = False
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = find_secret(line)
+        if match is not None:
+            found = True
+            column = match.start + 1
+            yield f"line {number}: a string shaped like a key ({match.kind}, column {column})"
+    if found or cassette is None:
+        return
+    for place, text in _strings(cassette_to_document(cassette), ""):
+        match = find_secret(text)
+        if match is not None:
+            yield f"{place}: a string shaped like a key ({match.kind}, in the decoded value)"
+
+
+def format_findings(cassette: Cassette) -> Iterator[str]:
+    """A format version other than the one this llmring-replay reads and writes."""
+    version = cassette.provenance.format
+    if version != FORMAT_VERSION:
+        known = f"this one knows {FORMAT_VERSION}"
+        yield f"llmring_replay.format: unknown format version {version} ({known})"
+
+
+def body_findings(cassette: Cassette) -> Iterator[str]:
+    """Responses the client could not read."""
+    for index, interaction in enumerate(cassette.interactions):
+        provider = provider_of(interaction)
+        if provider is None:
+            continue
+        decoded = decode_interaction(interaction, provider)
+        if decoded.error is not None and not decoded.provider_error:
+            reason = getattr(decoded.error, "message", None) or repr(decoded.error)
+            yield f"interaction {index}: the {provider} codec cannot read the response: {reason}"
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):  # e.g. `role 'developer': Input should be ...`
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        return f"{where} {error['input']!r}: {error['msg']}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _drift(index: int, interaction: Interaction, provider: str) -> str | None:
+    request = interaction.request
+    try:
+        recorded = json.loads(request.body or b"")
+    except ValueError:
+        return None  # not a JSON body: nothing a codec builds
+    if not isinstance(recorded, dict):
+        return None
+    try:
+        rebuilt = rebuild_request(provider, recorded, model_of(interaction), request.uri)
+        codec = codec_for(provider)
+        built = codec.build_request(rebuilt.request, rebuilt.model, stream=rebuilt.stream)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return f"interaction {index}: request drift: no LLMRequest gives this body ({_why(exc)})"
+    paths = differing_paths(recorded, json.loads(built.content))
+    if not paths:
+        return None
+    where = describe_paths(paths)
+    return f"interaction {index}: request drift: the body today's client builds differs at {where}"
+
+
+def drift_findings(cassette: Cassette) -> Iterator[str]:
+    """Request bodies that the current client would build differently."""
+    for index, interaction in enumerate(cassette.interactions):
+        provider = provider_of(interaction)
+        if provider is not None:
+            finding = _drift(index, interaction, provider)
+            if finding is not None:
+                yield finding
+
+
+def read_source(path: Path) -> str:
+    """The file's text for the line scan (undecodable bytes kept as latin-1)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

@@ -1,0 +1,115 @@
+"""`record`: call a provider live and keep the exchange as a cassette."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import click
+
+from llmring_replay.cassette import Cassette
+from llmring_replay.cli.errors import reports_errors
+from llmring_replay.cli.files import display
+from llmring_replay.cli.streaming import one_line, print_stream, summary_lines
+from llmring_replay.exceptions import ConfigurationError, LLMRingError
+from llmring_replay.lockfile import parse_model_ref
+from llmring_replay.providers import codec_class
+from llmring_replay.schemas import LLMRequest, Message
+from llmring_replay.service import LLMRing
+from llmring_replay.transports import RecordingTransport
+
+__all__ = ["PLACEHOLDER_KEY", "record"]
+
+#: The key sent to a `--base-url` server when the environment has none (a simulator or a
+#: local server takes any key; the scrubber keeps real ones out of the cassette anyway).
+PLACEHOLDER_KEY = "llmring-replay-placeholder"
+
+
+def _open_cassette(path: Path, append: bool) -> Cassette:
+    if not path.exists():
+        return Cassette(path=path)
+    if not append:
+        raise ConfigurationError(f"{display(path)} already exists: pass --append to add to it")
+    return Cassette.load(path)
+
+
+def _point_at(ring: LLMRing, model: str, base_url: str) -> None:
+    """Send every provider of `model` (an alias may chain several) to `base_url`."""
+    for ref in ring.resolve_model(model):
+        provider, _ = parse_model_ref(ref)
+        configured = ring.providers.get(provider)
+        keyless = configured is None or configured.api_key is None
+        needs_key = keyless and not codec_class(provider).key_optional
+        ring.register_provider(provider, PLACEHOLDER_KEY if needs_key else None, base_url)
+
+
+async def _record(path: Path, request: LLMRequest, base_url: str | None, append: bool) -> None:
+    cassette = _open_cassette(path, append)
+    before = len(cassette.interactions)
+    try:
+        async with LLMRing(transport=RecordingTransport(cassette)) as ring:
+            if base_url is not None:
+                _point_at(ring, str(request.model), base_url)
+            stats = await print_stream(ring.chat_stream(request))
+        for line in summary_lines(stats):
+            click.echo(line)
+    finally:
+        # The recorder saved whatever was exchanged, an error response included.
+        if len(cassette.interactions) > before:
+            click.echo(f"Recorded interaction {before} to {display(path)}")
+
+
+@click.command()
+@click.option("--model", "-m", required=True, help="provider:model, or an alias from llmring.lock.")
+@click.option("--prompt", "-p", required=True, help="The user message.")
+@click.option("--system", default=None, help="A system message sent before the prompt.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None, help="Answer length cap.")
+@click.option("--temperature", type=float, default=None, help="Sampling temperature.")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Record from this server instead of the provider's (a simulator, a proxy, Ollama).",
+)
+@click.option("--append", is_flag=True, help="Add to an existing cassette instead of refusing.")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The cassette to write.",
+)
+@reports_errors
+def record(
+    *,
+    model: str,
+    prompt: str,
+    system: str | None,
+    max_tokens: int | None,
+    temperature: float | None,
+    base_url: str | None,
+    append: bool,
+    output: Path,
+) -> None:
+    """Call MODEL live, print the stream as it arrives and save it as a cassette.
+
+    Keys come from the environment (OPENAI_API_KEY, ...) and never reach the file: it is
+    scrubbed and checked before every write. With --base-url a placeholder key is sent
+    when the environment has none. OpenAI-style base URLs include /v1.
+
+    \b
+    Example:
+      llmring-replay record -m openai:gpt-4o-mini -p "Say hi" -o cassettes/hi.yaml
+      llmring-replay record -m anthropic:claude-3-5-haiku-20241022 -p "Hi" \\
+          --base-url http://127.0.0.1:8765 -o cassettes/hi.yaml --append
+    """
+    messages = [Message(role="system", content=system)] if system is not None else []
+    messages.append(Message(role="user", content=prompt))
+    request = LLMRequest(
+        model=model, messages=messages, max_tokens=max_tokens, temperature=temperature
+    )
+    try:
+        asyncio.run(_record(output, request, base_url, append))
+    except LLMRingError as exc:
+        raise click.ClickException(one_line(exc.message)) from exc
+    except OSError as exc:
+        raise ConfigurationError(f"cannot record to {display(output)}: {exc}") from exc

@@ -1,0 +1,101 @@
+"""Printing a stream as it arrives, and the summary line after it (`record`, `replay`).
+
+Times are taken on the event loop's clock from the moment the request is made, as the user
+of the stream sees them: TTFT is the first chunk's arrival, the duration the last one's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from llmring_replay.cli.summary import format_seconds
+from llmring_replay.schemas import StreamChunk
+
+__all__ = ["StreamStats", "one_line", "print_stream", "summary_lines"]
+
+
+@dataclass
+class StreamStats:
+    """What the summary line reports about one stream."""
+
+    started: float
+    offsets: list[float] = field(default_factory=list)
+    final: StreamChunk | None = None
+
+    @property
+    def ttft(self) -> float | None:
+        """Seconds to the first chunk."""
+        return self.offsets[0] if self.offsets else None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds to the last chunk."""
+        return self.offsets[-1] if self.offsets else None
+
+
+async def print_stream(
+    chunks: AsyncIterator[StreamChunk],
+    *,
+    as_json: bool = False,
+    extra: dict[str, Any] | None = None,
+    stats: StreamStats | None = None,
+) -> StreamStats:
+    """Echo each chunk as it arrives: its text, or (`as_json`) one JSON object per line with
+    `offset_ms` and the `extra` keys. Errors propagate; what arrived before them is printed.
+    """
+    loop = asyncio.get_running_loop()
+    stats = stats if stats is not None else StreamStats(loop.time())
+    open_line = False
+    try:
+        async for chunk in chunks:
+            offset = loop.time() - stats.started
+            stats.offsets.append(offset)
+            if chunk.finish_reason is not None:
+                stats.final = chunk
+            if as_json:
+                line = {"offset_ms": round(offset * 1000, 2), **(extra or {})}
+                line.update(chunk.model_dump(mode="json", exclude_none=True))
+                click.echo(json.dumps(line, ensure_ascii=False))
+            elif chunk.delta:
+                click.echo(chunk.delta, nl=False)  # click.echo flushes: text shows at once
+                open_line = not chunk.delta.endswith("\n")
+    finally:
+        if open_line:
+            click.echo()  # so what follows (the summary, an error) starts on its own line
+    return stats
+
+
+def one_line(message: str) -> str:
+    """A provider's message on one line (some put a list of details on lines of their own)."""
+    return " / ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def _usage_text(usage: dict[str, Any] | None) -> str:
+    if not usage:
+        return "usage: not reported"
+    prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+    return f"usage: {prompt} in + {completion} out = {usage.get('total_tokens', 0)} tokens"
+
+
+def summary_lines(stats: StreamStats) -> list[str]:
+    """The tool calls made (one line each), then `finish: stop · usage ... · TTFT · duration`."""
+    final = stats.final
+    lines = []
+    for call in (final.tool_calls or []) if final is not None else []:
+        function = call.get("function") or {}
+        lines.append(f"tool call {function.get('name')}({function.get('arguments')})")
+    finish = final.finish_reason if final is not None else "none"
+    parts = [
+        f"finish: {finish}",
+        _usage_text(final.usage if final is not None else None),
+        f"TTFT {format_seconds(stats.ttft)}",
+        f"duration {format_seconds(stats.duration)}",
+    ]
+    lines.append(" · ".join(parts))
+    return lines

@@ -1,0 +1,116 @@
+"""`record` against the simulator over loopback (the only "live" server a test may use)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from llmring_replay.cassette import Cassette
+from llmring_replay.cli import main
+from llmring_replay.cli.record import PLACEHOLDER_KEY
+from llmring_replay.simulator import Script, SimulatorServer
+from tests.cli.cassettes import TEXT
+
+MODELS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-3-5-haiku-20241022",
+    "google": "gemini-2.5-flash",
+    "ollama": "llama3.2",
+}
+
+
+def record(runner: CliRunner, sim: SimulatorServer, ref: str, *extra: str) -> object:
+    provider = ref.partition(":")[0] if ":" in ref else "anthropic"
+    args = ["record", "-m", ref, "-p", "What's up?", "--base-url", sim.base_url_for(provider)]
+    return runner.invoke(main, [*args, "-o", "c.yaml", *extra])
+
+
+@pytest.mark.parametrize("provider", list(MODELS))
+def test_records_each_provider_and_prints_the_stream(
+    provider: str, runner: CliRunner, sim: SimulatorServer
+) -> None:
+    ref = f"{provider}:{MODELS[provider]}"
+    options = ["--system", "Be brief.", "--max-tokens", "50", "--temperature", "0"]
+    target = ["--base-url", sim.base_url_for(provider), "-o", "out/c.yaml"]
+    result = runner.invoke(main, ["record", "-m", ref, "-p", "What's up?", *options, *target])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == TEXT
+    assert lines[1].startswith("finish: stop · usage: ")
+    assert "TTFT " in lines[1] and "duration " in lines[1]
+    assert lines[2] == "Recorded interaction 0 to out/c.yaml"
+    cassette = Cassette.load("out/c.yaml")
+    [interaction] = cassette.interactions
+    assert (interaction.provider, interaction.model) == (provider, MODELS[provider])
+    assert interaction.response.offsets  # real arrival times, not synthesized
+    assert "Be brief." in interaction.request.body.decode()  # type: ignore[union-attr]
+    assert "50" in interaction.request.body.decode()  # type: ignore[union-attr]
+
+
+def test_a_placeholder_key_is_sent_to_a_base_url_and_never_saved(
+    runner: CliRunner, sim: SimulatorServer
+) -> None:
+    assert record(runner, sim, "openai:gpt-4o-mini").exit_code == 0
+    assert sim.requests[0].headers["authorization"] == f"Bearer {PLACEHOLDER_KEY}"
+    text = Path("c.yaml").read_text()
+    assert PLACEHOLDER_KEY not in text
+    assert "authorization" not in text
+
+
+def test_the_environment_key_wins_and_is_scrubbed(
+    runner: CliRunner, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-anthropic-key-0123456789")
+    assert record(runner, sim, "anthropic:claude-3-5-haiku-20241022").exit_code == 0
+    assert sim.requests[0].headers["x-api-key"] == "test-anthropic-key-0123456789"
+    assert "test-anthropic-key" not in Path("c.yaml").read_text()
+
+
+def test_an_existing_cassette_needs_append(runner: CliRunner, sim: SimulatorServer) -> None:
+    assert record(runner, sim, "openai:gpt-4o-mini").exit_code == 0
+    before = Path("c.yaml").read_bytes()
+    refused = record(runner, sim, "openai:gpt-4o-mini")
+    assert refused.exit_code == 1
+    assert refused.stderr.strip().splitlines() == [
+        "Error: c.yaml already exists: pass --append to add to it"
+    ]
+    assert Path("c.yaml").read_bytes() == before
+    appended = record(runner, sim, "ollama:llama3.2", "--append")
+    assert appended.exit_code == 0, appended.output
+    assert "Recorded interaction 1 to c.yaml" in appended.stdout
+    providers = [item.provider for item in Cassette.load("c.yaml").interactions]
+    assert providers == ["openai", "ollama"]
+
+
+def test_an_alias_from_the_lockfile_is_recorded_on_its_model(
+    runner: CliRunner, sim: SimulatorServer
+) -> None:
+    assert runner.invoke(main, ["lock", "init"]).exit_code == 0
+    bound = runner.invoke(main, ["bind", "fast", "anthropic:claude-3-5-haiku-20241022"])
+    assert bound.exit_code == 0
+    result = record(runner, sim, "fast")
+    assert result.exit_code == 0, result.output
+    [interaction] = Cassette.load("c.yaml").interactions
+    assert interaction.model == "claude-3-5-haiku-20241022"
+
+
+def test_no_key_and_no_base_url_is_one_line(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["record", "-m", "openai:gpt-4o-mini", "-p", "x", "-o", "c.yaml"])
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert "OPENAI_API_KEY" in line
+    assert not Path("c.yaml").exists()
+
+
+def test_an_error_answer_is_recorded_and_reported(runner: CliRunner) -> None:
+    with SimulatorServer(Script(status=429, retry_after=2)) as sim:
+        result = record(runner, sim, "openai:gpt-4o-mini")
+    assert result.exit_code == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("Error: openai 429: ")
+    assert "Recorded interaction 0 to c.yaml" in result.stdout
+    [interaction] = Cassette.load("c.yaml").interactions
+    assert interaction.response.status == 429
+    assert interaction.response.headers["retry-after"] == ["2"]
