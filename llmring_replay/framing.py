@@ -109,19 +109,26 @@ class NDJSONSplitter:
         return [rest] if rest.strip() else []
 
 
-def parse_sse(frame: bytes) -> Event | None:
-    """Parse one raw SSE event; `None` when it dispatches nothing (comments, no data)."""
+def _parse_simple(frame: bytes) -> Event | None:
+    """The usual frames, without the general parser: one `data:` line, or Anthropic's
+    `event:` + `data:` pair; `None` when the frame is anything else."""
     if frame[:6] == b"data: ":
-        # Fast path for the usual single `data:` line.
         body = frame[6:].rstrip(b"\r\n")
         if b"\n" not in body and b"\r" not in body:
             return Event(body.decode("utf-8", "replace"))
     elif frame[:7] == b"event: " and frame.count(b"\n") == 3 and b"\r" not in frame:
-        # Fast path for one `event:` line and one `data:` line: every Anthropic frame.
         end = frame.find(b"\n")
         if frame[end + 1 : end + 7] == b"data: " and frame[-2:] == b"\n\n":
             name = frame[7:end].decode("utf-8", "replace") or None
             return Event(frame[end + 7 : -2].decode("utf-8", "replace"), name)
+    return None
+
+
+def parse_sse(frame: bytes) -> Event | None:
+    """Parse one raw SSE event; `None` when it dispatches nothing (comments, no data)."""
+    simple = _parse_simple(frame)
+    if simple is not None:
+        return simple
     data: list[str] = []
     event: str | None = None
     event_id: str | None = None

@@ -6,14 +6,16 @@ the request was sent) to the offsets at which replay serves them. Replay then wa
 up; under a virtual clock (the `looptime` pytest plugin, or any loop whose `time()` is
 virtual) a test sees the recorded gaps in `loop.time()` at almost no wall time.
 
-| policy                    | string form                     | frames served at                        |
-|---------------------------|---------------------------------|-----------------------------------------|
-| `Recorded()`              | `recorded`                      | the recorded offsets                    |
-| `Instant()`               | `instant`                       | once, all at 0                          |
-| `Speed(k)`                | `speed=2`, `speed=0.5x`         | recorded offsets / k                    |
-| `Fixed(interval, ttft)`   | `fixed=20ms`, `fixed=20ms,ttft=300ms` | ttft, then one frame per interval |
-| `Rate(tokens_per_s, ttft)`| `rate=50`, `rate=50,ttft=200ms` | ttft, then one frame per 1/rate s       |
-| `Jitter(pct, seed)`       | `jitter=10%`, `jitter=10%,seed=1` | recorded gaps each scaled by a seeded random factor in [1-pct, 1+pct] |
+| policy                     | string form                  | frames served at            |
+|----------------------------|------------------------------|-----------------------------|
+| `Recorded()`               | `recorded`                   | the recorded offsets        |
+| `Instant()`                | `instant`                    | all at once, at 0           |
+| `Speed(k)`                 | `speed=2`, `speed=0.5x`      | recorded offsets / k        |
+| `Fixed(interval, ttft)`    | `fixed=20ms[,ttft=300ms]`    | ttft, then one per interval |
+| `Rate(tokens_per_s, ttft)` | `rate=50[,ttft=200ms]`       | ttft, then one per 1/rate s |
+| `Jitter(pct, seed)`        | `jitter=10%[,seed=1]`        | recorded gaps, each scaled  |
+|                            |                              | by a seeded factor in       |
+|                            |                              | [1 - pct, 1 + pct]          |
 
 `Rate` counts one token per frame: providers stream about one token per event, and the
 transport does not parse provider payloads.

@@ -33,6 +33,7 @@ class StaticTransport(httpx.AsyncBaseTransport):
     def __init__(
         self,
         body: bytes,
+        *,
         status: int = 200,
         headers: dict[str, str] | None = None,
         seed: int = 0,

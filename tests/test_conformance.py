@@ -100,7 +100,7 @@ def _check_tool_calls(expected: list[dict[str, Any]] | None, actual: Any) -> Non
         assert not actual
         return
     assert actual is not None and len(actual) == len(expected)
-    for want, got in zip(expected, actual):
+    for want, got in zip(expected, actual, strict=True):
         assert got["type"] == "function"
         if want["id"] is not None:
             assert got["id"] == want["id"]

@@ -223,9 +223,8 @@ async def test_last_model_error_is_raised(tmp_path: Path) -> None:
 
 async def test_no_fallback_after_a_chunk_was_delivered(tmp_path: Path) -> None:
     path = _lockfile(tmp_path, "openai:gpt-4o", "openai:gpt-4o-mini")
-    cut = openai_sse("Half", " an answer").split(
-        b'data: {"id": "c1", "object": "chat.completion.chunk", "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {}'
-    )[0]
+    # The body up to (not including) the finish chunk: the connection closed mid-answer.
+    cut = openai_sse("Half", " an answer").split(b'"delta": {}')[0].rsplit(b"data: ", 1)[0]
     broken = httpx.Response(200, content=cut, headers={"content-type": "text/event-stream"})
     ok = httpx.Response(
         200, content=openai_sse("Other"), headers={"content-type": "text/event-stream"}

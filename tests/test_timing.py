@@ -38,7 +38,7 @@ def test_jitter_is_seeded_bounded_and_monotonic() -> None:
     assert first != Jitter(0.1, seed=2).schedule(OFFSETS)
     assert first == sorted(first)
     previous_recorded = previous_served = 0.0
-    for recorded, served in zip(OFFSETS, first):
+    for recorded, served in zip(OFFSETS, first, strict=True):
         gap, served_gap = recorded - previous_recorded, served - previous_served
         assert 0.9 * gap - 1e-9 <= served_gap <= 1.1 * gap + 1e-9
         previous_recorded, previous_served = recorded, served
