@@ -1,3 +1,134 @@
-"""pytest wiring for llmring-replay (fixtures come with the plugin issue)."""
+"""pytest wiring for llmring-replay: options, ini settings, the marker, hooks and fixtures.
+
+Settings are resolved per test in `config` with the precedence
+command line > `llm_cassette` marker > ini > default (record mode: command line only).
+
+Heavy imports (httpx, pydantic, llmring_replay, syrupy) happen inside fixtures and hooks,
+only for tests that use them: a project with the plugin installed that does not use it pays
+for this module and a marker lookup per test function (`benchmarks/plugin_startup.py`).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from syrupy.assertion import SnapshotAssertion
+
+    from llmring_replay.service import LLMRing
+    from pytest_llmring_replay.cassette import LLMCassette
+    from pytest_llmring_replay.snapshot import StreamSnapshotAssertion
+
+_CASSETTE = pytest.StashKey["LLMCassette"]()
+_MARKER_HELP = (
+    "llm_cassette(name=None, *, timing='instant', match_on=None, ignore_paths=(), "
+    "allow_repeats=False, allow_unplayed=False, faults=(), providers=None, models=None): "
+    "record or replay this test's LLM traffic with a cassette (llmring-replay)"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("llmring-replay", "llmring-replay: record and replay LLM streams")
+    group.addoption(
+        "--llm-record-mode",
+        choices=("none", "once", "new_episodes", "all"),
+        default=None,
+        help="when cassettes may record from the network: none (default: replay only, "
+        "no network), once (record missing cassettes), new_episodes, all (re-record)",
+    )
+    group.addoption(
+        "--llm-timing",
+        default=None,
+        help="replay pacing for every cassette, e.g. instant, recorded, speed=2 "
+        "(overrides the marker's timing and the llm_timing ini setting)",
+    )
+    parser.addini(
+        "llm_cassette_dir",
+        "folder of the cassettes, relative to each test file's folder "
+        "(cassettes go in <folder>/<test module>/<test name>.yaml)",
+        default="cassettes",
+    )
+    parser.addini("llm_timing", "default replay pacing (instant when unset)", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER_HELP)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("llm_cassette") is None:
+        return
+    from pytest_llmring_replay.config import marker_options, providers_of
+
+    # Marker arguments are checked here, at collection, so a typo fails early.
+    providers = providers_of(marker_options(metafunc.definition))
+    if providers:
+        metafunc.parametrize("llm_provider", providers, ids=providers)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    # The cassette's checks run in the call phase so that a test failing them is reported
+    # as failed, not as an error in a fixture.
+    cassette = item.stash.get(_CASSETTE, None)
+    if cassette is None:
+        return (yield)
+    cassette.before_call()
+    passed = False
+    try:
+        result = yield
+        passed = True
+    finally:
+        cassette.after_call(passed)
+    return result
+
+
+@pytest.fixture
+def llm_provider() -> str | None:
+    """The provider of a cross-provider test (`llm_cassette(providers=[...])`), else None."""
+    return None
+
+
+@pytest.fixture
+def llm_model(request: pytest.FixtureRequest, llm_provider: str | None) -> str:
+    """The `provider:model` a cross-provider test requests (marker `models`, else a default)."""
+    from pytest_llmring_replay.config import marker_options, model_for
+
+    if llm_provider is None:
+        pytest.fail("llm_model needs @pytest.mark.llm_cassette(providers=[...])", pytrace=False)
+    return model_for(marker_options(request.node), llm_provider)
+
+
+@pytest.fixture
+def llm_cassette(request: pytest.FixtureRequest, llm_provider: str | None) -> Iterator[LLMCassette]:
+    """The test's cassette: its path, interactions and played state."""
+    from pytest_llmring_replay.cassette import LLMCassette
+    from pytest_llmring_replay.config import resolve
+
+    item = request.node
+    assert isinstance(item, pytest.Item)
+    cassette = LLMCassette(resolve(item, llm_provider), item.config.invocation_params.dir)
+    item.stash[_CASSETTE] = cassette
+    cassette.start()
+    try:
+        yield cassette
+    finally:
+        cassette.stop()
+        del item.stash[_CASSETTE]
+
+
+@pytest.fixture
+def llmring(llm_cassette: LLMCassette) -> LLMRing:
+    """An `LLMRing` recording or replaying the test's cassette, closed after the test."""
+    return llm_cassette.new_ring()
+
+
+@pytest.fixture
+def stream_snapshot(snapshot: SnapshotAssertion) -> StreamSnapshotAssertion:
+    """syrupy's `snapshot` for streams: normalized transcripts; `(exact=True)` per chunk."""
+    from pytest_llmring_replay.snapshot import stream_assertion
+
+    return stream_assertion(snapshot)

@@ -1,0 +1,113 @@
+"""Blocking the network while a test replays a cassette.
+
+A replaying test must not reach the network, whatever code tries (the app's own httpx
+client, an SDK, a raw socket). While a guard is installed, connecting an IPv4/IPv6 socket to
+a non-loopback address and resolving a host name that is not a loopback name raise
+`NetworkBlockedError` (a `RuntimeError`, so that httpx and the providers' error mapping do
+not turn it into a retryable connection error). Every attempt is also reported to the guard's
+callback, so that a test whose code swallowed the error still fails.
+
+Loopback stays open: the simulator and other local test servers live there. Unix sockets are
+untouched. The guard patches `socket.socket.connect`/`connect_ex` and `socket.getaddrinfo`,
+which is what `socket.create_connection`, asyncio and httpx go through.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["NetworkBlockedError", "NetworkGuard", "is_loopback"]
+
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+_INET = (socket.AF_INET, socket.AF_INET6)
+
+
+class NetworkBlockedError(RuntimeError):
+    """A replaying test tried to reach the network."""
+
+
+def is_loopback(host: object) -> bool:
+    """Whether `host` (a name or an address) stays on this machine."""
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    if not isinstance(host, str):
+        return False
+    name = host.lower().strip("[]").split("%")[0]  # IPv6 literals may carry a zone
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _is_address(host: object) -> bool:
+    try:
+        ipaddress.ip_address(str(host).strip("[]").split("%")[0])
+    except ValueError:
+        return False
+    return True
+
+
+class NetworkGuard:
+    """Installs and removes the patches; `on_attempt` hears of every blocked attempt."""
+
+    def __init__(self, on_attempt: Callable[[str], None], reason: str) -> None:
+        self.on_attempt = on_attempt
+        self.reason = reason
+        self._saved: tuple[Any, Any, Any] | None = None
+
+    def _blocked(self, what: str) -> NetworkBlockedError:
+        self.on_attempt(what)
+        return NetworkBlockedError(f"llmring-replay blocked {what}: {self.reason}")
+
+    def install(self) -> None:
+        """Patch the socket module (idempotent)."""
+        if self._saved is not None:
+            return
+        connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+        getaddrinfo = socket.getaddrinfo
+        self._saved = (connect, connect_ex, getaddrinfo)
+        guard = self
+
+        def check(sock: Any, address: Any) -> None:
+            if sock.family in _INET and not is_loopback(address[0]):
+                # Callers close a socket on OSError only; ours is a RuntimeError, so the
+                # socket is closed here lest it leak (a ResourceWarning, an error in CI).
+                sock.close()
+                raise guard._blocked(f"a connection to {address[0]}:{address[1]}")
+
+        def guarded_connect(sock: Any, address: Any) -> None:
+            check(sock, address)
+            connect(sock, address)
+
+        def guarded_connect_ex(sock: Any, address: Any) -> int:
+            check(sock, address)
+            return connect_ex(sock, address)
+
+        def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            # Resolving a name is already traffic (DNS); an address literal is not, and
+            # connecting to it is checked above.
+            if host and not is_loopback(host) and not _is_address(host):
+                name = host.decode("ascii", "replace") if isinstance(host, bytes) else host
+                raise guard._blocked(f"a DNS lookup of {name!r}")
+            return getaddrinfo(host, *args, **kwargs)
+
+        socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = guarded_getaddrinfo
+
+    def uninstall(self) -> None:
+        """Restore the socket module."""
+        if self._saved is None:
+            return
+        connect, connect_ex, getaddrinfo = self._saved
+        socket.socket.connect = connect  # type: ignore[method-assign]
+        socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+        socket.getaddrinfo = getaddrinfo
+        self._saved = None
