@@ -26,7 +26,7 @@ import json
 from typing import Any
 
 from llmring_replay.exceptions import ConfigurationError
-from llmring_replay.providers.base import drop_none
+from llmring_replay.providers.base import call_arguments, drop_none
 from llmring_replay.schemas import LLMRequest, Message
 
 __all__ = ["DEFAULT_MAX_TOKENS", "JSON_INSTRUCTION", "build_body"]
@@ -188,19 +188,11 @@ def _tool_result_content(content: Any) -> str | list[dict[str, Any]]:
 
 def _tool_use(call: dict[str, Any]) -> dict[str, Any]:
     function = call.get("function") or {}
-    arguments = function.get("arguments")
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments) if arguments.strip() else {}
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"tool call {call.get('id')!r} has arguments that are not JSON: {arguments!r}"
-            ) from exc
     return {
         "type": "tool_use",
         "id": call.get("id"),
         "name": function.get("name"),
-        "input": arguments if arguments is not None else {},
+        "input": call_arguments(call, "anthropic"),
     }
 
 

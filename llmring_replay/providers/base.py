@@ -21,7 +21,7 @@ from typing import Any, ClassVar, cast
 
 import httpx
 
-from llmring_replay.exceptions import ProviderResponseError
+from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
 from llmring_replay.framing import Event
 from llmring_replay.providers.errors import ErrorInfo
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
@@ -31,6 +31,7 @@ __all__ = [
     "ProviderConfig",
     "StreamBuilder",
     "StreamDecoder",
+    "call_arguments",
     "drop_none",
     "parse_json",
 ]
@@ -55,6 +56,26 @@ _loads = json.loads
 # scanner; calling the scanner straight saves ~40% of the parse of a small frame, and every
 # frame of every stream is parsed once.
 _scan_once = make_scanner(cast(Any, json.JSONDecoder()))
+
+
+def call_arguments(call: dict[str, Any], provider: str) -> dict[str, Any]:
+    """An OpenAI-shaped call's arguments (JSON text, or already an object) as the object that
+    Anthropic's `input`, Gemini's `args` and Ollama's `arguments` must be.
+
+    Raises `ConfigurationError` naming the provider and the call when they are not a JSON
+    object: the request cannot be expressed, and sending it anyway would only earn a 400.
+    """
+    raw = (call.get("function") or {}).get("arguments")
+    try:
+        value = json.loads(raw) if isinstance(raw, str) and raw.strip() else (raw or {})
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigurationError(
+            f"{provider} needs the arguments of tool call {call.get('id')!r} as a JSON "
+            f"object, got {str(raw)[:200]!r}"
+        )
+    return value
 
 
 def parse_json(raw: str) -> Any:

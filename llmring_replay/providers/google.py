@@ -29,7 +29,14 @@ import httpx
 
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
 from llmring_replay.framing import Event
-from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none, parse_json
+from llmring_replay.providers.base import (
+    Codec,
+    StreamBuilder,
+    StreamDecoder,
+    call_arguments,
+    drop_none,
+    parse_json,
+)
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, parse_duration, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
@@ -95,17 +102,6 @@ def _parts(content: Any) -> list[dict[str, Any]]:
     return [_part(part) for part in ([content] if isinstance(content, (str, dict)) else content)]
 
 
-def _arguments(raw: Any) -> dict[str, Any]:
-    """OpenAI's JSON-text arguments as the object Gemini's `args` must be."""
-    try:
-        value = json.loads(raw or "{}") if isinstance(raw, str) else raw or {}
-    except ValueError:
-        value = None
-    if not isinstance(value, dict):
-        raise ConfigurationError(f"Gemini needs tool call arguments as a JSON object: {raw!r}")
-    return value
-
-
 def _tool_response(content: Any) -> dict[str, Any]:
     """A tool message's content as `functionResponse.response`, which must be an object."""
     if isinstance(content, dict):
@@ -150,7 +146,12 @@ class _Conversation:
             name = function.get("name", "")
             if call.get("id"):
                 self._names[call["id"]] = name
-            part = {"functionCall": {"name": name, "args": _arguments(function.get("arguments"))}}
+            part = {
+                "functionCall": {
+                    "name": name,
+                    "args": call_arguments(call, "Gemini"),
+                }
+            }
             # Gemini 3 refuses a replayed call without its signature; we take it where
             # Google's OpenAI-compatible API puts it.
             signature = ((call.get("extra_content") or {}).get("google") or {}).get(

@@ -28,7 +28,14 @@ import httpx
 
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
 from llmring_replay.framing import Event
-from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none, parse_json
+from llmring_replay.providers.base import (
+    Codec,
+    StreamBuilder,
+    StreamDecoder,
+    call_arguments,
+    drop_none,
+    parse_json,
+)
 from llmring_replay.providers.errors import ErrorInfo, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
@@ -171,15 +178,8 @@ def _content(role: str, content: Any) -> dict[str, Any]:
 def _call(call: dict[str, Any]) -> dict[str, Any]:
     """An OpenAI-shaped call as Ollama wants it back: arguments an object."""
     function = call.get("function") or {}
-    arguments = function.get("arguments")
-    if isinstance(arguments, str):
-        try:
-            arguments = json.loads(arguments) if arguments.strip() else {}
-        except ValueError as exc:
-            raise ConfigurationError(
-                f"ollama needs tool call arguments as a JSON object, got {arguments[:200]!r}"
-            ) from exc
-    return {"function": {"name": function.get("name") or "", "arguments": arguments or {}}}
+    arguments = call_arguments(call, "ollama")
+    return {"function": {"name": function.get("name") or "", "arguments": arguments}}
 
 
 def _tool_result(message: Message, names: dict[str, str], pending: list[str]) -> dict[str, Any]:
