@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import httpx
 
-__all__ = ["PieceStream", "StaticTransport"]
+__all__ = ["CONFORMANCE", "PieceStream", "StaticTransport"]
+
+#: The shared corpus of real recordings (`../shared/conformance` beside the checkout, as in
+#: CI); tests that read it skip when it is absent.
+CONFORMANCE = Path(
+    os.environ.get(
+        "LLMRING_CONFORMANCE_DIR",
+        Path(__file__).resolve().parents[2] / "shared" / "conformance",
+    )
+)
 
 
 class PieceStream(httpx.AsyncByteStream):

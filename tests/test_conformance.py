@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,14 +18,9 @@ import pytest
 
 from llmring_replay import LLMRequest, LLMRingError, Message, StreamChunk
 from llmring_replay.service import LLMRing
-from tests.support import StaticTransport
+from tests.support import CONFORMANCE, StaticTransport
 
-CORPUS = Path(
-    os.environ.get(
-        "LLMRING_CONFORMANCE_DIR",
-        Path(__file__).resolve().parents[2] / "shared" / "conformance",
-    )
-)
+CORPUS = CONFORMANCE
 CASES = sorted((CORPUS / "cases").glob("*/*.json")) if CORPUS.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not CASES, reason=f"no conformance corpus at {CORPUS}")

@@ -13,7 +13,6 @@ import base64
 import collections
 import gzip
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,9 @@ import pytest
 import yaml
 
 from llmring_replay.cassette import Cassette
+from tests.support import CONFORMANCE
 
-CORPUS = Path(
-    os.environ.get(
-        "LLMRING_CONFORMANCE_DIR",
-        Path(__file__).resolve().parents[3] / "shared" / "conformance",
-    )
-)
+CORPUS = CONFORMANCE
 ORIGINALS = sorted((CORPUS / "originals").glob("*/*")) if CORPUS.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not ORIGINALS, reason=f"no conformance corpus at {CORPUS}")

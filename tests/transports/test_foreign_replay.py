@@ -4,7 +4,6 @@ byte for byte, frame by frame, at synthesized timing (TTFT 0.25 s, then 0.02 s a
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
@@ -13,13 +12,9 @@ import pytest
 from llmring_replay.cassette import SYNTHESIZED_INTERVAL, SYNTHESIZED_TTFT, Cassette
 from llmring_replay.clock import virtual_clock
 from llmring_replay.transports import ReplayTransport
+from tests.support import CONFORMANCE
 
-CORPUS = Path(
-    os.environ.get(
-        "LLMRING_CONFORMANCE_DIR",
-        Path(__file__).resolve().parents[3] / "shared" / "conformance",
-    )
-)
+CORPUS = CONFORMANCE
 ORIGINALS = sorted((CORPUS / "originals").glob("*/*")) if CORPUS.is_dir() else []
 
 pytestmark = pytest.mark.skipif(not ORIGINALS, reason=f"no conformance corpus at {CORPUS}")
