@@ -132,12 +132,19 @@ async def test_canary_key_never_reaches_the_cassette(
         async with LLMRing(transport=transport) as ring:
             ring.register_provider("anthropic", base_url=sim.base_url_for("anthropic"))
             await stream(ring, "anthropic")
-            # And the query-string form of a key, through plain httpx.
+            # And every header and the query-string form of a key, through plain httpx.
             async with httpx.AsyncClient(transport=RecordingTransport(cassette)) as client:
                 await client.post(
                     f"{sim.base_url}/v1beta/models/gemini-2.5-flash:generateContent?key={CANARY}",
                     json={"contents": []},
-                    headers={"x-goog-api-key": CANARY, "authorization": f"Bearer {CANARY}"},
+                    headers={
+                        "x-goog-api-key": CANARY,
+                        "authorization": f"Bearer {CANARY}",
+                        "api-key": CANARY,
+                        "x-api-key": CANARY,
+                        "cookie": f"session={CANARY}",
+                        "openai-organization": "org-canary0000",
+                    },
                 )
     text = path.read_bytes()
     assert CANARY.encode() not in text
