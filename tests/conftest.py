@@ -1,0 +1,8 @@
+"""Test-suite wide setup."""
+
+# pytester's in-process runs (tests/plugin) drop every module first imported inside them
+# when they end. httpx imports httpcore lazily and keeps a table of httpcore's exception
+# classes: if httpcore were first imported inside such a run, a later re-import would make
+# new classes the table no longer maps (a refused connection would escape as a raw
+# httpcore.ConnectError). Importing it here, before any test, keeps one httpcore per run.
+import httpcore  # noqa: F401
