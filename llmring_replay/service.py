@@ -15,10 +15,11 @@ models mid-answer would corrupt it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
 
@@ -192,9 +193,12 @@ class LLMRing:
         for index, ref in enumerate(refs):
             delivered = False
             try:
-                async for chunk in self._stream_one(ref, request):
-                    delivered = True
-                    yield chunk
+                # aclosing: when the caller stops early, the response is closed now, on this
+                # loop, not whenever the garbage collector finalizes the generator.
+                async with contextlib.aclosing(self._stream_one(ref, request)) as chunks:
+                    async for chunk in chunks:
+                        delivered = True
+                        yield chunk
                 return
             except LLMRingError as exc:
                 if delivered or index == len(refs) - 1 or not _falls_back(exc):
@@ -203,15 +207,17 @@ class LLMRing:
                     "%s failed before its first chunk (%s); trying %s", ref, exc, refs[index + 1]
                 )
 
-    async def _stream_one(self, ref: str, request: LLMRequest) -> AsyncIterator[StreamChunk]:
+    async def _stream_one(self, ref: str, request: LLMRequest) -> AsyncGenerator[StreamChunk, None]:
         codec, model, http_request = self._prepare(ref, request, stream=True)
         with translate_http_errors(codec.name, codec.config.base_url):
             response = await self._http().send(http_request, stream=True)
             try:
                 if response.status_code >= 400:
                     raise _error_from(codec, response, await response.aread(), model)
-                async for chunk in _decode(response, codec.stream_decoder(model), codec.framing):
-                    yield chunk
+                decoded = _decode(response, codec.stream_decoder(model), codec.framing)
+                async with contextlib.aclosing(decoded) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
             finally:
                 await response.aclose()
 
@@ -258,7 +264,7 @@ def _chunks_of(
 
 async def _decode(
     response: httpx.Response, decoder: StreamDecoder, framing: str
-) -> AsyncIterator[StreamChunk]:
+) -> AsyncGenerator[StreamChunk, None]:
     """Bytes -> frames -> events -> chunks, for one streaming response."""
     splitter, parse = splitter_for(framing)
     async for data in response.aiter_bytes():

@@ -37,6 +37,7 @@ __all__ = [
     "Recorded",
     "Speed",
     "Timing",
+    "parse_duration",
     "parse_timing",
 ]
 
@@ -137,15 +138,27 @@ class Jitter(Timing):
         return served
 
 
-_DURATION = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(ms|s)?$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$")
+
+
+def parse_duration(value: str | float | None) -> float | None:
+    """Seconds from `"17s"`, `"1.5"`, `"250ms"` or a number; `None` when unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = _DURATION.match(value)
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number / 1000 if match.group(2) == "ms" else number
 
 
 def _seconds(text: str, what: str) -> float:
-    match = _DURATION.match(text.strip())
-    if not match:
+    seconds = parse_duration(text)
+    if seconds is None:
         raise ValueError(f"{what}: expected a duration like 20ms or 0.5s, got {text!r}")
-    value = float(match.group(1))
-    return value / 1000 if match.group(2) == "ms" else value
+    return seconds
 
 
 def _number(text: str, what: str) -> float:
@@ -186,7 +199,7 @@ def parse_timing(spec: str | Timing | None) -> Timing:
     parts = [part.strip() for part in spec.split(",") if part.strip()]
     if not parts:
         raise ValueError(
-            "empty timing: use recorded, instant, speed=K, fixed=MS, rate=N, jitter=P%"
+            "empty timing: use recorded, instant, speed=2, fixed=20ms, rate=50 or jitter=10%"
         )
     head, _, value = parts[0].partition("=")
     head = head.strip().lower()

@@ -99,7 +99,13 @@ class RecordedResponse:
 
     @property
     def framing(self) -> str | None:
-        """`sse`, `ndjson`, or None for raw bodies (cut by `sizes`)."""
+        """`sse`, `ndjson`, or None for raw bodies (cut by `sizes`).
+
+        A body still carrying a `content-encoding` (br, zstd: stored as received) is raw:
+        its frames can only be found after decoding, which is the client's job.
+        """
+        if self.headers.get("content-encoding"):
+            return None
         return framing_for(self.content_type)
 
     def pieces(self) -> list[bytes]:

@@ -127,18 +127,31 @@ def _redact_bytes(data: bytes, secrets: dict[str, str]) -> bytes:
 
 
 def scrub_url(url: str, secrets: Iterable[str] | dict[str, str] = ()) -> str:
-    """`url` without credential query parameters and with known secret values redacted.
+    """`url` without credentials (user info, credential query parameters) and with known
+    secret values redacted.
 
     The other parameters keep their order and spelling. Matching uses this too, so a
     recording and a replay with different keys still match.
     """
     values = secrets if isinstance(secrets, dict) else known_secrets(secrets)
+    url = _without_userinfo(url)
     base, question, rest = url.partition("?")
     if question:
         query, hash_mark, fragment = rest.partition("#")
         kept = [part for part in query.split("&") if not _is_secret_param(part)]
         url = base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
     return _redact(url, values)
+
+
+def _without_userinfo(url: str) -> str:
+    """`scheme://user:password@host/...` -> `scheme://host/...` (a proxy's basic auth)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    return f"{scheme}://{authority.rsplit('@', 1)[1]}{slash}{path}"
 
 
 def _is_secret_param(part: str) -> bool:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from llmring_replay.exceptions import (
     ProviderResponseError,
     ProviderTimeoutError,
 )
+from llmring_replay.timing import parse_duration
 
 __all__ = [
     "ErrorInfo",
@@ -58,22 +58,6 @@ class ErrorInfo:
     kind: ErrorKind | None = None
     #: Seconds, from the body (Gemini `RetryInfo.retryDelay`), when present.
     retry_after: float | None = None
-
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$")
-
-
-def parse_duration(value: str | float | int | None) -> float | None:
-    """Seconds from `"17s"`, `"1.5"`, `"250ms"` or a number; `None` when unreadable."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = _DURATION.match(value)
-    if not match:
-        return None
-    number = float(match.group(1))
-    return number / 1000 if match.group(2) == "ms" else number
 
 
 def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:

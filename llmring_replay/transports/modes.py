@@ -80,7 +80,13 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         )
         self.recorder: RecordingTransport | None = None
         if self.mode is not RecordMode.NONE and not (exists and self.mode is RecordMode.ONCE):
-            self.recorder = RecordingTransport(self.cassette, inner)
+            # What gets recorded is indexed for replay (unplayed), so in new_episodes a
+            # repeat of a new request replays it, as vcrpy does, instead of recording twice.
+            self.recorder = RecordingTransport(
+                self.cassette,
+                inner,
+                on_recorded=lambda index: self.replay.matcher.add(index, played=False),
+            )
         self._replaying = replaying
 
     @property

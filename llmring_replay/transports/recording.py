@@ -3,16 +3,23 @@
 The consumer gets each read the moment it arrives: the recorder notes the arrival time,
 cuts a (decompressed) copy into frames, and hands the original bytes on at once, so
 recording adds microseconds, never a buffer, to the live stream.
-When the body ends (or the consumer closes the response early, in which case the rest is
-read so the cassette holds the whole answer) the interaction is scrubbed of secrets,
-appended to the cassette, and the cassette is saved atomically.
+
+When the body ends, or the consumer closes the response early (the rest is then read, so
+the cassette holds the whole answer), the interaction is scrubbed of secrets, appended to
+the cassette, and the cassette is saved atomically. A response whose connection fails
+mid-body is *not* stored (a cassette must not replay a cut the provider never meant): the
+consumer gets the error, as it would live, and the cassette keeps what it had.
+
+gzip and deflate bodies are stored decompressed. Other codings (br, zstd) are stored as
+received, with their `content-encoding` header and raw-read timing, so replay hands the
+client the same encoded bytes it would have decoded live.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import datetime, timezone
 
 import httpx
@@ -27,19 +34,35 @@ from llmring_replay.cassette import (
 from llmring_replay.cassette.normalize import guess_model, guess_provider
 from llmring_replay.framing import framing_for, splitter_for
 
-__all__ = ["RecordingTransport"]
+__all__ = ["FRAMING_HEADERS", "RecordingTransport"]
 
-# Headers that describe the bytes on the wire, not the (decompressed) body we store.
-_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+#: Headers about how the bytes were framed on the connection, which replay re-does itself.
+FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
 
 
-def _decompressor(encoding: str | None) -> zlib._Decompress | None:
-    encoding = (encoding or "").strip().lower()
-    if encoding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if encoding == "deflate":
-        return zlib.decompressobj()
-    return None
+class _Inflate:
+    """Incremental gzip / deflate decoding; deflate may come zlib-wrapped or raw."""
+
+    def __init__(self, encoding: str) -> None:
+        self.raw_fallback = encoding == "deflate"
+        bits = 16 + zlib.MAX_WBITS if encoding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self.state = zlib.decompressobj(bits)
+
+    def __call__(self, data: bytes) -> bytes:
+        try:
+            return self.state.decompress(data)
+        except zlib.error:
+            if not self.raw_fallback:
+                raise
+            # Some servers send raw DEFLATE under `deflate` (httpx accepts it too).
+            self.raw_fallback = False
+            self.state = zlib.decompressobj(-zlib.MAX_WBITS)
+            return self.state.decompress(data)
+
+
+def _inflater(encoding: str | None) -> _Inflate | None:
+    coding = (encoding or "").strip().lower()
+    return _Inflate(coding) if coding in ("gzip", "x-gzip", "deflate") else None
 
 
 def _headers(headers: httpx.Headers, drop: Iterable[str] = ()) -> dict[str, list[str]]:
@@ -57,26 +80,33 @@ class _Recorder:
 
     def __init__(
         self,
-        transport: RecordingTransport,
+        store: Callable[[_Recorder], None],
         request: httpx.Request,
         response: httpx.Response,
         started: float,
     ) -> None:
-        self.transport = transport
+        self.store = store
         self.request = request
         self.response = response
         self.started = started
         self.body = bytearray()
         self.offsets: list[float] = []
         self.sizes: list[int] = []
-        self.framing = framing_for(response.headers.get("content-type"))
-        self.splitter = splitter_for(self.framing)[0] if self.framing else None
-        self.decompress = _decompressor(response.headers.get("content-encoding"))
-        self.finished = False
+        encoding = response.headers.get("content-encoding")
+        self.inflate = _inflater(encoding)
+        #: True while the body is stored as received though it is encoded (br, zstd, ...).
+        self.still_encoded = bool(encoding and encoding.strip().lower() != "identity") and (
+            self.inflate is None
+        )
+        framing = None if self.still_encoded else framing_for(response.headers.get("content-type"))
+        self.splitter = splitter_for(framing)[0] if framing else None
+        self.last_read = 0.0
+        self.done = False
 
     def feed(self, data: bytes, arrived: float) -> None:
-        if self.decompress is not None:
-            data = self.decompress.decompress(data)
+        self.last_read = arrived
+        if self.inflate is not None:
+            data = self.inflate(data)
         self.body += data
         if self.splitter is None:
             if data:
@@ -86,42 +116,53 @@ class _Recorder:
         self.offsets.extend(arrived for _ in self.splitter.feed(data))
 
     def finish(self) -> None:
-        if self.finished:
+        if self.done:
             return
-        self.finished = True
-        ended = time.perf_counter() - self.started
-        if self.decompress is not None:
-            tail = self.decompress.flush()
-            if tail:
-                self.feed(tail, ended)
+        self.done = True
         if self.splitter is not None:
-            last = self.offsets[-1] if self.offsets else ended
-            self.offsets.extend(last for _ in self.splitter.flush())
-        self.transport._store(self)
+            # A last frame without its terminator completed with the last read.
+            self.offsets.extend(self.last_read for _ in self.splitter.flush())
+        self.store(self)
+
+    def fail(self) -> None:
+        """The connection failed mid-body: nothing is stored (see the module docstring)."""
+        self.done = True
 
 
 class _TeeStream(httpx.AsyncByteStream):
     def __init__(self, inner: httpx.AsyncByteStream, recorder: _Recorder) -> None:
         self.inner = inner
         self.recorder = recorder
+        # One iterator over the inner stream, kept here so `aclose` can read on where the
+        # consumer stopped; a second `async for` would start over on a closed connection.
+        self.reads: AsyncIterator[bytes] | None = None
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         recorder = self.recorder
-        started = recorder.started
-        async for data in self.inner:
-            # The arrival time is taken first; the bookkeeping after it costs microseconds
-            # (benchmarks/recording_overhead.py) and keeps the recorder's state simple.
-            recorder.feed(data, time.perf_counter() - started)
-            yield data
+        self.reads = self.inner.__aiter__()
+        try:
+            async for data in self.reads:
+                # The arrival time is taken first; the bookkeeping after it costs
+                # microseconds (benchmarks/recording_overhead.py).
+                recorder.feed(data, time.perf_counter() - recorder.started)
+                yield data
+        except Exception:
+            recorder.fail()
+            raise
         recorder.finish()
 
     async def aclose(self) -> None:
         recorder = self.recorder
         try:
-            if not recorder.finished:
+            if not recorder.done:
                 # The consumer stopped early; read the rest so the cassette is whole.
-                async for data in self.inner:
-                    recorder.feed(data, time.perf_counter() - recorder.started)
+                reads = self.reads if self.reads is not None else self.inner.__aiter__()
+                try:
+                    async for data in reads:
+                        recorder.feed(data, time.perf_counter() - recorder.started)
+                except Exception:
+                    recorder.fail()
+                    raise
                 recorder.finish()
         finally:
             await self.inner.aclose()
@@ -132,7 +173,8 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
     `save=True` writes the cassette (atomically) after each recorded interaction when it has
     a path, so an interrupted run keeps everything recorded so far. `secrets` are extra
-    strings to redact wherever they appear, beside the known key variables.
+    strings to redact wherever they appear, beside the known key variables. `on_recorded`
+    is called with the index of each interaction appended.
     """
 
     def __init__(
@@ -142,17 +184,19 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         *,
         save: bool = True,
         secrets: Iterable[str] = (),
+        on_recorded: Callable[[int], None] | None = None,
     ) -> None:
         self.cassette = cassette
         self.inner = inner if inner is not None else httpx.AsyncHTTPTransport()
         self.save = save
         self.secrets = tuple(secrets)
+        self.on_recorded = on_recorded
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
         started = time.perf_counter()
         response = await self.inner.handle_async_request(request)
-        recorder = _Recorder(self, request, response, started)
+        recorder = _Recorder(self._store, request, response, started)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         return httpx.Response(
             status_code=response.status_code,
@@ -164,6 +208,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
     def _store(self, recorder: _Recorder) -> None:
         request, response = recorder.request, recorder.response
+        dropped = (
+            FRAMING_HEADERS if recorder.still_encoded else FRAMING_HEADERS | {"content-encoding"}
+        )
         recorded_request = RecordedRequest(
             method=request.method,
             uri=str(request.url),
@@ -173,7 +220,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         recorded_response = RecordedResponse(
             status=response.status_code,
             reason=response.reason_phrase,
-            headers=_headers(response.headers, _WIRE_HEADERS),
+            headers=_headers(response.headers, dropped),
             body=bytes(recorder.body),
             offsets=recorder.offsets,
             sizes=recorder.sizes if recorder.splitter is None else None,
@@ -185,9 +232,11 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             model=guess_model(recorded_request.uri, recorded_request.body),
             recorded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
-        self.cassette.append(scrub_interaction(interaction, secrets=self.secrets))
+        index = self.cassette.append(scrub_interaction(interaction, secrets=self.secrets))
         if self.save and self.cassette.path is not None:
             self.cassette.save()
+        if self.on_recorded is not None:
+            self.on_recorded(index)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

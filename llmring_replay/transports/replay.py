@@ -17,17 +17,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
 
 from llmring_replay.cassette import Cassette, Interaction, Matcher
 from llmring_replay.timing import Timing, parse_timing
+from llmring_replay.transports.recording import FRAMING_HEADERS
 
 __all__ = ["Fault", "ReplayContext", "ReplayPlan", "ReplayTransport"]
-
-_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,6 @@ class ReplayPlan:
     headers_delay: float = 0.0
     #: Raised after the last frame (e.g. a disconnect), instead of a clean end of body.
     error: BaseException | None = None
-
-    def with_frames(self, frames: list[tuple[float, bytes]], **changes: object) -> ReplayPlan:
-        """A copy with other frames (and any other field changed)."""
-        return replace(self, frames=frames, **changes)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -99,16 +94,17 @@ class _PacedStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
-        last = loop.time()
         for at, data in self.plan.frames:
             due = self.start + at
-            if self.read_timeout is not None and due - last > self.read_timeout:
-                await asyncio.sleep(max(0.0, last + self.read_timeout - loop.time()))
+            # As on a socket, the read timeout runs from when the consumer asks for more,
+            # so time the app spends on a chunk does not count against it.
+            asked = loop.time()
+            if self.read_timeout is not None and due - asked > self.read_timeout:
+                await asyncio.sleep(self.read_timeout)
                 raise httpx.ReadTimeout(
                     f"no data for {self.read_timeout:g}s (replayed stall)", request=self.request
                 )
             await _sleep_until(loop, due)
-            last = loop.time()
             yield data
         if self.plan.error is not None:
             raise self.plan.error
@@ -152,7 +148,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         headers = [
             (name, value)
             for name, values in response.headers.items()
-            if name.lower() not in _WIRE_HEADERS
+            if name.lower() not in FRAMING_HEADERS
             for value in values
         ]
         return ReplayPlan(
