@@ -7,6 +7,10 @@
 | `new_episodes` | replay what matches, record the rest      | record every request              |
 | `all`          | record every request, replacing the file  | record every request              |
 
+With faults, a request that is recorded is read whole first, then served from the new
+recording with the faults applied: a fault test fails the same way on its recording run as
+on every replay after it.
+
 `none` (the default everywhere) never builds a live transport at all, so a test in that
 mode cannot reach the network whatever it does.
 """
@@ -82,12 +86,13 @@ class CassetteTransport(httpx.AsyncBaseTransport):
         if self.mode is not RecordMode.NONE and not (exists and self.mode is RecordMode.ONCE):
             # What gets recorded is indexed for replay (unplayed), so in new_episodes a
             # repeat of a new request replays it, as vcrpy does, instead of recording twice.
-            self.recorder = RecordingTransport(
-                self.cassette,
-                inner,
-                on_recorded=lambda index: self.replay.matcher.add(index, played=False),
-            )
+            self.recorder = RecordingTransport(self.cassette, inner, on_recorded=self._recorded)
         self._replaying = replaying
+        self._last_recorded: int | None = None
+
+    def _recorded(self, index: int) -> None:
+        self._last_recorded = index
+        self.replay.matcher.add(index, played=False)
 
     @property
     def recording(self) -> bool:
@@ -103,7 +108,16 @@ class CassetteTransport(httpx.AsyncBaseTransport):
             except CassetteMatchError:
                 pass  # new_episodes: what is not on the cassette yet gets recorded
         assert self.recorder is not None
-        return await self.recorder.handle_async_request(request)
+        if not self.replay.faults:
+            return await self.recorder.handle_async_request(request)
+        # Faults while recording: record the live answer whole, then serve the recording
+        # with the faults, so a fault test behaves the same on its recording run as after.
+        live = await self.recorder.handle_async_request(request)
+        await live.aread()  # stores the interaction, which sets _last_recorded
+        index = self._last_recorded
+        await live.aclose()
+        assert index is not None
+        return await self.replay.serve(request, index)
 
     def assert_all_played(self) -> None:
         """In replay, raise `CassetteUnplayedError` for recorded interactions never used."""

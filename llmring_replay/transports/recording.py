@@ -130,9 +130,13 @@ class _Recorder:
 
 
 class _TeeStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, recorder: _Recorder) -> None:
+    def __init__(
+        self, inner: httpx.AsyncByteStream, recorder: _Recorder, open_streams: set[_TeeStream]
+    ) -> None:
         self.inner = inner
         self.recorder = recorder
+        self.open_streams = open_streams
+        open_streams.add(self)
         # One iterator over the inner stream, kept here so `aclose` can read on where the
         # consumer stopped; a second `async for` would start over on a closed connection.
         self.reads: AsyncIterator[bytes] | None = None
@@ -165,6 +169,7 @@ class _TeeStream(httpx.AsyncByteStream):
                     raise
                 recorder.finish()
         finally:
+            self.open_streams.discard(self)
             await self.inner.aclose()
 
 
@@ -191,6 +196,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         self.save = save
         self.secrets = tuple(secrets)
         self.on_recorded = on_recorded
+        # Responses still being read: an app that abandons a stream without closing it
+        # (a plain `break` out of an async generator) still gets its recording on `aclose`.
+        self._open: set[_TeeStream] = set()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         await request.aread()
@@ -201,7 +209,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_TeeStream(response.stream, recorder),
+            stream=_TeeStream(response.stream, recorder, self._open),
             extensions=response.extensions,
             request=request,
         )
@@ -239,4 +247,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             self.on_recorded(index)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        """Finish the recordings of responses nobody closed, then close the inner transport."""
+        try:
+            for stream in list(self._open):
+                await stream.aclose()
+        finally:
+            await self.inner.aclose()

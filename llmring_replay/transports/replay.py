@@ -158,10 +158,21 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = asyncio.get_running_loop().time()
         body = await request.aread()
         index = self.matcher.match(request.method, str(request.url), body)
+        return await self.serve(request, index, start)
+
+    async def serve(
+        self, request: httpx.Request, index: int, start: float | None = None
+    ) -> httpx.Response:
+        """Answer `request` with interaction `index` (timed, with the faults applied).
+
+        `start` is the loop time the request was made (default: now); frame offsets count
+        from it. Recording modes use this to serve a just-recorded interaction with faults.
+        """
+        if start is None:
+            start = asyncio.get_running_loop().time()
         interaction = self.cassette.interactions[index]
         attempt = self._attempts.get(index, 0)
         self._attempts[index] = attempt + 1
@@ -169,8 +180,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         context = ReplayContext(request, interaction, index, attempt, interaction.provider)
         for fault in self.faults:
             plan = fault.apply(plan, context)
-        timeouts = request.extensions.get("timeout", {})
-        read_timeout = timeouts.get("read")
+        read_timeout = request.extensions.get("timeout", {}).get("read")
         if plan.headers_delay > 0:
             if read_timeout is not None and plan.headers_delay > read_timeout:
                 await asyncio.sleep(read_timeout)

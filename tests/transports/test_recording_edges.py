@@ -199,3 +199,35 @@ async def test_replay_read_timeout_runs_from_when_the_app_asks() -> None:
                     await asyncio.sleep(2.0)  # the app works 2 s on each line
     # Live, the next read would start at 2.0 s and get data at 3.5 s: no timeout.
     assert lines == ['{"a":1}', '{"b":2}']
+
+
+async def test_stream_abandoned_without_closing_is_recorded_when_the_transport_closes(
+    tmp_path: Path,
+) -> None:
+    cassette = Cassette(path=tmp_path / "c.yaml")
+    ring = LLMRing(transport=RecordingTransport(cassette, server([BODY[:60], BODY[60:]], NDJSON)))
+    request = LLMRequest(model="ollama:m", messages=[Message(role="user", content="Hi")])
+    stream = ring.chat_stream(request)
+    async for _ in stream:
+        break  # abandoned: nobody closes this generator
+    await ring.aclose()
+    assert [i.response.body for i in Cassette.load(tmp_path / "c.yaml").interactions] == [BODY]
+    await stream.aclose()
+
+
+async def test_faults_apply_on_the_recording_run_too(tmp_path: Path) -> None:
+    from llmring_replay import ProviderRateLimitError
+    from llmring_replay.faults import RateLimit
+
+    path = tmp_path / "c.yaml"
+    request = LLMRequest(model="ollama:m", messages=[Message(role="user", content="Hi")])
+    for mode in ("once", "none"):  # the recording run, then a replay
+        transport = CassetteTransport(
+            path, mode, inner=server([BODY], NDJSON), faults=[RateLimit(retry_after=2)]
+        )
+        async with LLMRing(transport=transport) as ring:
+            with pytest.raises(ProviderRateLimitError) as info:
+                [chunk async for chunk in ring.chat_stream(request)]
+        assert info.value.retry_after is None  # Ollama's 429 carries no retry hint
+    # What was recorded is the real answer; the fault only shaped what the app received.
+    assert Cassette.load(path).interactions[0].response.body == BODY
