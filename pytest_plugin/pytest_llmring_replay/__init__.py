@@ -22,8 +22,9 @@ Fixtures:
 
 - `llmring`: an `LLMRing` whose transport records or replays the test's cassette; use it
   directly or as `async with llmring:`. In replay every provider is registered with a
-  placeholder key. It is closed after the test, which then fails if recorded interactions
-  were not played.
+  placeholder key. It is closed after the test (with the cassette's transport, on the loop
+  it ran on), which then fails if recorded interactions were not played, or, when
+  recording, if a request that went out was not recorded.
 - `llm_cassette`: the cassette in use (`LLMCassette`: `path`, `interactions`, `played`,
   `unplayed`, `recording`, and `transport` for other httpx clients, e.g. an SDK's).
 - `llm_provider` / `llm_model`: the provider and `provider:model` of a cross-provider test.
@@ -35,13 +36,19 @@ ignore_paths=(), allow_repeats=False, allow_unplayed=False, faults=(), providers
 models=None)`: `providers` runs the test once per provider, each with its own cassette, and
 `models={"openai": "gpt-4o", ...}` overrides the default model per provider.
 
-Options: `--llm-record-mode {none,once,new_episodes,all}` (default `none`), `--llm-timing`;
-ini: `llm_cassette_dir` (default `cassettes`, beside each test file), `llm_timing`.
+`timing` is a string form (`"speed=2"`) or a `llmring_replay.timing.Timing` (`Speed(2)`).
+`providers` in a class or module marker multiplies only the tests that use `llm_provider`,
+`llm_model`, `llm_cassette` or `llmring`; the others run once.
+
+Options: `--llm-record-mode {none,once,new_episodes,all}` (default `none`), `--llm-timing`
+(checked at start-up: a bad one is a usage error); ini: `llm_cassette_dir` (default
+`cassettes`, beside each test file), `llm_timing`.
 Precedence: command line > marker > ini. Safety: in replay a missing cassette fails the test
-with the command that records it, and connections off the machine are blocked (loopback stays
-open, for local servers such as the simulator).
+with the command that records it, and connections off the machine are blocked (loopback and
+`0.0.0.0` stay open, for local servers such as the simulator).
 
 Where things are: settings and paths in `config`, the per-test cassette and its checks in
-`cassette`, host-agnostic replay in `transport`, the network guard in `network`, transcripts
-in `transcript`, the syrupy extensions in `snapshot`; `plugin` only wires them to pytest.
+`cassette`, what failures say in `messages`, host-agnostic replay and the counted live
+transport in `transport`, the network guard in `network`, transcripts in `transcript`, the
+syrupy extensions in `snapshot`; `plugin` only wires them to pytest.
 """

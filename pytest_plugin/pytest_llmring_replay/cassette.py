@@ -4,10 +4,13 @@ It owns the test's `CassetteTransport` and the checks the plugin makes around th
 
 - before it: a cassette missing in record mode `none` fails the test with the command that
   records it;
-- after it: the clients the fixtures made are closed (on the test's event loop, while it is
-  still open), then a test that passed fails if its code tried to reach the network while
-  replaying (even if it swallowed the error) or if recorded interactions were never played
-  (unless the marker says `allow_unplayed=True`).
+- after it: the clients the fixtures made, and the transport, are closed on the event loop
+  they ran on (the test's, while it is still open, or an app's in another thread), which
+  also finishes recording any response left unread; then a test that passed fails if its
+  code tried to reach the network while replaying (even if it swallowed the error), if
+  requests went to the network while recording but were not all recorded (the cassette
+  would not replay the test), or if recorded interactions were never played (unless the
+  marker says `allow_unplayed=True`).
 
 Those checks run in the call phase, so the test is reported *failed*, not errored.
 """
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,8 +27,9 @@ import pytest
 from llmring_replay.exceptions import CassetteUnplayedError
 from llmring_replay.transports import CassetteTransport
 from pytest_llmring_replay.config import CassetteSettings
+from pytest_llmring_replay.messages import missing_message, unrecorded_message
 from pytest_llmring_replay.network import NetworkGuard
-from pytest_llmring_replay.transport import PluginTransport
+from pytest_llmring_replay.transport import LiveTransport, PluginTransport
 
 if TYPE_CHECKING:
     from llmring_replay.cassette import Cassette, Interaction
@@ -37,6 +41,9 @@ __all__ = ["LLMCassette", "PLACEHOLDER_KEY"]
 #: The API key providers get in replay: nothing is contacted, so no real key is needed.
 PLACEHOLDER_KEY = "llmring-replay-placeholder"
 
+#: How long closing clients on a loop running in another thread may take.
+_CLOSE_TIMEOUT = 30.0
+
 
 def _faults(specs: Sequence[Any]) -> list[Fault]:
     if not specs:
@@ -46,20 +53,18 @@ def _faults(specs: Sequence[Any]) -> list[Fault]:
     return parse_faults(specs)
 
 
-def _shown(path: os.PathLike[str], start: os.PathLike[str]) -> str:
-    try:
-        return os.path.relpath(path, start)
-    except ValueError:  # another drive on Windows
-        return os.fspath(path)
-
-
-def _missing_message(settings: CassetteSettings, start: os.PathLike[str]) -> str:
-    return (
-        f"cassette {_shown(settings.path, start)} does not exist, and record mode 'none' "
-        "may not touch the network.\n"
-        f"To record it, run:\n    {settings.record_command}\n"
-        "(recording talks to the real provider: set its API key, e.g. OPENAI_API_KEY)"
-    )
+def _run_on(
+    loop: asyncio.AbstractEventLoop | None, make: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
+    """Run `make()` to its end on `loop`, the loop the test's clients ran on."""
+    if loop is None or loop.is_closed():
+        asyncio.run(make())  # that loop is gone (a sync test's `asyncio.run`): a new one
+    elif loop.is_running():
+        # It runs in another thread (an app's, serving the test): close there. Not this
+        # thread's: pytest's hooks and fixtures never run inside a running loop.
+        asyncio.run_coroutine_threadsafe(make(), loop).result(_CLOSE_TIMEOUT)
+    else:
+        loop.run_until_complete(make())
 
 
 class LLMCassette:
@@ -73,12 +78,15 @@ class LLMCassette:
         self.record_mode = settings.record_mode
         #: What the test's code tried to reach while the network was blocked.
         self.network_attempts: list[str] = []
+        self._invocation_dir = invocation_dir
         missing = settings.record_mode == "none" and not settings.path.exists()
-        self.missing_message = _missing_message(settings, invocation_dir) if missing else None
+        self.missing_message = missing_message(settings, invocation_dir) if missing else None
+        self._live = LiveTransport()
         inner = None if missing else self._cassette_transport()
         #: The httpx transport over the cassette, for other clients (`http_client=` of an SDK).
         self.transport = PluginTransport(inner, settings.path, self.missing_message or "")
         self._inner = inner
+        self._stored_before = len(self.interactions)
         self._rings: list[LLMRing] = []
         reason = f"the test replays its cassette (record mode {self.record_mode}); loopback is open"
         self._guard = NetworkGuard(self.network_attempts.append, reason)
@@ -89,6 +97,7 @@ class LLMCassette:
             settings.path,
             settings.record_mode,
             timing=settings.timing,
+            inner=self._live,
             match_on=settings.match_on,
             ignore_paths=settings.ignore_paths,
             allow_repeats=settings.allow_repeats,
@@ -150,43 +159,54 @@ class LLMCassette:
             pytest.fail(self.missing_message, pytrace=False)
 
     def after_call(self, passed: bool) -> None:
-        """Close the clients; if the test passed, check the network and the played state."""
-        self.close_rings()
-        if not passed:
-            return
+        """Close the clients; if the test passed, check the network and the cassette."""
+        self.close_clients()
+        if passed:
+            self._check_network()
+            self._check_recorded()
+            self._check_played()
+
+    def _check_network(self) -> None:
         if self.network_attempts:
             tried = "\n".join(f"  - {attempt}" for attempt in self.network_attempts)
             pytest.fail(
                 "the test tried to reach the network while replaying its cassette:\n" + tried,
                 pytrace=False,
             )
-        if self._inner is not None and not self.settings.allow_unplayed:
-            try:
-                self._inner.assert_all_played()
-            except CassetteUnplayedError as exc:
-                unplayed = str(exc)
-            else:
-                return
-            hint = "(if that is expected: @pytest.mark.llm_cassette(allow_unplayed=True))"
-            pytest.fail(f"{unplayed}\n{hint}", pytrace=False)
 
-    def close_rings(self) -> None:
-        """Close the fixtures' clients on the loop they ran on (a new one if it is gone)."""
-        transport = self.transport
-        if not transport.open:
+    def _check_recorded(self) -> None:
+        # After `close_clients`, which finishes the recording of responses left unread: what
+        # is still missing was cut off, and the cassette would not replay the test.
+        sent = self._live.sent
+        stored = len(self.interactions) - self._stored_before
+        if stored < sent:
+            message = unrecorded_message(sent, stored, self.path, self._invocation_dir)
+            pytest.fail(message, pytrace=False)
+
+    def _check_played(self) -> None:
+        if self._inner is None or self.settings.allow_unplayed:
             return
-        loop = transport.loop
+        try:
+            self._inner.assert_all_played()
+        except CassetteUnplayedError as exc:
+            hint = "(if that is expected: @pytest.mark.llm_cassette(allow_unplayed=True))"
+            pytest.fail(f"{exc}\n{hint}", pytrace=False)
+
+    def close_clients(self) -> None:
+        """Close the fixtures' clients and the transport, on the loop they ran on."""
+        if self.transport.open:
+            _run_on(self.transport.loop, self._aclose)
+
+    async def _aclose(self) -> None:
         for ring in self._rings:
-            if loop is not None and not loop.is_closed():
-                if loop.is_running():
-                    return  # inside someone's running loop: nothing we can safely do
-                loop.run_until_complete(ring.aclose())
-            else:
-                asyncio.run(ring.aclose())
+            await ring.aclose()
+        # A client the test built on `transport` may have left it open: closing it also
+        # finishes recording the responses nobody read to the end.
+        await self.transport.aclose()
 
     def stop(self) -> None:
         """Teardown: close what is still open and unblock the network."""
         try:
-            self.close_rings()
+            self.close_clients()
         finally:
             self._guard.uninstall()

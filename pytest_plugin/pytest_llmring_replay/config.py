@@ -8,8 +8,9 @@ Cassette paths: `<test dir>/<llm_cassette_dir>/<test module>/<test name>.yaml`, 
 `cassettes` by default, so cassettes sit next to the tests that use them. The test name is
 the node name with its class (`TestChat.test_hi`) and parametrize id; it is made safe for
 every file system (see `safe_name`). A marker `name` is a path relative to the module's
-folder (`.yaml` added when it has no suffix) or an absolute path; for a cross-provider test
-the provider is appended to it, so each provider keeps its own cassette.
+folder (`.yaml` added when it has no suffix; `..` leads out of it, to a cassette shared by
+several modules) or an absolute path; for a cross-provider test the provider is appended to
+it, so each provider keeps its own cassette.
 
 This module imports only the standard library and pytest: it runs at collection time.
 """
@@ -23,9 +24,12 @@ import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from llmring_replay.timing import Timing
 
 __all__ = [
     "CassetteSettings",
@@ -73,13 +77,16 @@ class CassetteSettings:
 
     path: Path
     record_mode: str
-    timing: str
+    #: A string form (`speed=2`) or, from the marker, a `Timing` object (`Speed(2)`).
+    timing: str | Timing
     match_on: tuple[str, ...] | None
     ignore_paths: tuple[str, ...]
     allow_repeats: bool
     allow_unplayed: bool
     faults: tuple[Any, ...]
     record_command: str
+    #: The provider of a cross-provider test, else None.
+    provider: str | None = None
 
 
 def marker_options(node: pytest.Item | Any) -> dict[str, Any]:
@@ -141,26 +148,37 @@ def safe_name(name: str) -> str:
 
 
 def _test_name(item: pytest.Item) -> str:
-    # `tests/test_chat.py::TestChat::test_hi[openai]` -> `TestChat.test_hi[openai]`
-    return ".".join(item.nodeid.split("::")[1:]) or item.name
+    """`TestChat.test_hi[openai]`: the names of the nodes below the test file.
+
+    Taken from the nodes, not by splitting the node id on `::`, which parametrize ids may
+    contain too (`test_x[a::b]` and `test_x[a.b]` would share a cassette).
+    """
+    chain = item.listchain()
+    files = [index for index, node in enumerate(chain) if isinstance(node, pytest.File)]
+    below = chain[files[-1] + 1 :] if files else [item]
+    return ".".join(node.name for node in below)
+
+
+def _file_name(item: pytest.Item, name: str | None, provider: str | None) -> Path:
+    if name is None:
+        return Path(f"{safe_name(_test_name(item))}.yaml")
+    path = Path(name)
+    if path.suffix == "":
+        path = path.with_name(path.name + ".yaml")
+    if provider is not None:
+        path = path.with_name(f"{path.stem}-{safe_name(provider)}{path.suffix}")
+    return path
 
 
 def cassette_path(
     item: pytest.Item, cassette_dir: str, name: str | None, provider: str | None
 ) -> Path:
     """Where the test's cassette lives (see the module docstring for the scheme)."""
-    folder = Path(cassette_dir or "cassettes")
-    if not folder.is_absolute():
-        folder = item.path.parent / folder
-    folder = folder / item.path.stem
-    if name is None:
-        return folder / f"{safe_name(_test_name(item))}.yaml"
-    path = Path(name)
-    if path.suffix == "":
-        path = path.with_name(path.name + ".yaml")
-    if provider is not None:
-        path = path.with_name(f"{path.stem}-{safe_name(provider)}{path.suffix}")
-    return path if path.is_absolute() else folder / path
+    # An absolute folder or name replaces what is left of it when joined.
+    folder = item.path.parent / (cassette_dir or "cassettes") / item.path.stem
+    # `..` is resolved here, on the names: the file system would resolve it only through the
+    # module's folder, which need not exist (git keeps no empty folders).
+    return Path(os.path.normpath(folder / _file_name(item, name, provider)))
 
 
 def record_command(item: pytest.Item) -> str:
@@ -180,10 +198,7 @@ def _tuple(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-def resolve(item: pytest.Item, provider: str | None) -> CassetteSettings:
-    """The settings for `item` (and `provider`, in a cross-provider test)."""
-    config = item.config
-    options = marker_options(item)
+def _timing(config: pytest.Config, options: Mapping[str, Any]) -> str | Timing:
     # Precedence: command line > marker > ini > default.
     timing = (
         config.getoption("llm_timing")
@@ -191,15 +206,32 @@ def resolve(item: pytest.Item, provider: str | None) -> CassetteSettings:
         or config.getini("llm_timing")
         or "instant"
     )
+    # Imported only now: resolving runs in a fixture, not at collection.
+    from llmring_replay.timing import Timing, parse_timing
+
+    if isinstance(timing, Timing):
+        return timing
+    try:
+        parse_timing(str(timing))  # the command line and ini are checked at start-up
+    except ValueError as exc:
+        pytest.fail(f"{MARKER}: {exc}", pytrace=False)
+    return str(timing)
+
+
+def resolve(item: pytest.Item, provider: str | None) -> CassetteSettings:
+    """The settings for `item` (and `provider`, in a cross-provider test)."""
+    config = item.config
+    options = marker_options(item)
     record_mode = config.getoption("llm_record_mode") or "none"
     return CassetteSettings(
         path=cassette_path(item, config.getini("llm_cassette_dir"), options.get("name"), provider),
         record_mode=record_mode,
-        timing=str(timing),
+        timing=_timing(config, options),
         match_on=_tuple(options.get("match_on")),
         ignore_paths=_tuple(options.get("ignore_paths")) or (),
         allow_repeats=bool(options.get("allow_repeats", False)),
         allow_unplayed=bool(options.get("allow_unplayed", False)),
         faults=tuple(options.get("faults") or ()),
         record_command=record_command(item),
+        provider=provider,
     )

@@ -7,9 +7,13 @@ a non-loopback address and resolving a host name that is not a loopback name rai
 not turn it into a retryable connection error). Every attempt is also reported to the guard's
 callback, so that a test whose code swallowed the error still fails.
 
-Loopback stays open: the simulator and other local test servers live there. Unix sockets are
-untouched. The guard patches `socket.socket.connect`/`connect_ex` and `socket.getaddrinfo`,
-which is what `socket.create_connection`, asyncio and httpx go through.
+Loopback stays open: the simulator and other local test servers live there. So does the
+"any" address (`0.0.0.0`, `::`): connecting to it reaches this machine, and tests use it for
+servers that bind all interfaces. Unix sockets are untouched. The guard patches
+`socket.socket.connect`/`connect_ex` and `socket.getaddrinfo`, which is what
+`socket.create_connection`, asyncio and httpx go through. Not covered, so still open: UDP
+datagrams sent with `sendto` on an unconnected socket, and lookups through the older
+`gethostbyname` family (neither is how HTTP clients reach a provider).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import socket
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["NetworkBlockedError", "NetworkGuard", "is_loopback"]
+__all__ = ["NetworkBlockedError", "NetworkGuard", "is_local", "is_loopback"]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _INET = (socket.AF_INET, socket.AF_INET6)
@@ -46,12 +50,24 @@ def is_loopback(host: object) -> bool:
     return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
-def _is_address(host: object) -> bool:
+def _address(host: object) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ipaddress.ip_address(str(host).strip("[]").split("%")[0])
+        return ipaddress.ip_address(str(host).strip("[]").split("%")[0])
     except ValueError:
-        return False
-    return True
+        return None
+
+
+def is_local(host: object) -> bool:
+    """Whether connecting to `host` stays on this machine: loopback or the "any" address.
+
+    Unlike `is_loopback`, true for `0.0.0.0` and `::`: a client connecting there reaches a
+    server on this machine (one bound to all interfaces), although a server *binding* there
+    is reachable from outside.
+    """
+    if is_loopback(host):
+        return True
+    address = _address(host) if isinstance(host, str) else None
+    return address is not None and address.is_unspecified
 
 
 class NetworkGuard:
@@ -76,7 +92,7 @@ class NetworkGuard:
         guard = self
 
         def check(sock: Any, address: Any) -> None:
-            if sock.family in _INET and not is_loopback(address[0]):
+            if sock.family in _INET and not is_local(address[0]):
                 # Callers close a socket on OSError only; ours is a RuntimeError, so the
                 # socket is closed here lest it leak (a ResourceWarning, an error in CI).
                 sock.close()
@@ -93,7 +109,7 @@ class NetworkGuard:
         def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
             # Resolving a name is already traffic (DNS); an address literal is not, and
             # connecting to it is checked above.
-            if host and not is_loopback(host) and not _is_address(host):
+            if host and not is_loopback(host) and _address(host) is None:
                 name = host.decode("ascii", "replace") if isinstance(host, bytes) else host
                 raise guard._blocked(f"a DNS lookup of {name!r}")
             return getaddrinfo(host, *args, **kwargs)

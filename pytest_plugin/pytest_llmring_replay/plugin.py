@@ -56,6 +56,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
+    _check_timing(config)
+
+
+def _check_timing(config: pytest.Config) -> None:
+    """A bad `--llm-timing` or `llm_timing` is a usage error, not an error in every test."""
+    given = [
+        (source, spec)
+        for source, spec in (
+            ("--llm-timing", config.getoption("llm_timing")),
+            ("llm_timing", config.getini("llm_timing")),
+        )
+        if spec
+    ]
+    if not given:
+        return
+    from llmring_replay.timing import parse_timing  # only when set: start-up stays cheap
+
+    for source, spec in given:
+        try:
+            parse_timing(spec)
+        except ValueError as exc:
+            raise pytest.UsageError(f"{source}: {exc}") from None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -65,7 +87,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
     # Marker arguments are checked here, at collection, so a typo fails early.
     providers = providers_of(marker_options(metafunc.definition))
-    if providers:
+    # A class or module marker covers tests that use none of the plugin's fixtures; those
+    # run once. `llm_provider` is among the names of every test using `llm_model`,
+    # `llm_cassette` or `llmring`, which depend on it.
+    if providers and "llm_provider" in metafunc.fixturenames:
         metafunc.parametrize("llm_provider", providers, ids=providers)
 
 

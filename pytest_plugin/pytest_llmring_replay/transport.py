@@ -11,6 +11,9 @@ It delegates to `CassetteTransport` and adds what only a test harness needs:
 - **A missing cassette** (record mode `none`) raises `CassetteNotFoundError` with the command
   that records it, on the first request (the plugin normally fails the test before that).
 - **The event loop** of the last request is kept, so the plugin can close clients on it.
+
+`LiveTransport` is what recording reaches the network through; it counts the requests it
+sends, so the plugin can tell a test whose requests went out but were not all recorded.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from llmring_replay.cassette import Cassette, canonical_url
 from llmring_replay.exceptions import CassetteNotFoundError
 from llmring_replay.transports import CassetteTransport
 
-__all__ = ["PluginTransport"]
+__all__ = ["LiveTransport", "PluginTransport"]
 
 _Origins = dict[tuple[str, tuple[tuple[str, str], ...]], set[tuple[str, str]]]
 
@@ -36,6 +39,29 @@ def _origins(cassette: Cassette) -> _Origins:
         scheme, netloc, path, query = canonical_url(interaction.request.uri)
         index.setdefault((path, query), set()).add((scheme, netloc))
     return index
+
+
+class LiveTransport(httpx.AsyncBaseTransport):
+    """The network, for recording: counts what it sends; built on first use.
+
+    Built lazily because most cassettes only replay, and an `httpx.AsyncHTTPTransport` costs
+    a TLS context when built.
+    """
+
+    def __init__(self) -> None:
+        #: Requests handed to the network (whether or not an answer came back).
+        self.sent = 0
+        self._network: httpx.AsyncHTTPTransport | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._network is None:
+            self._network = httpx.AsyncHTTPTransport()
+        self.sent += 1
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        if self._network is not None:
+            await self._network.aclose()
 
 
 class PluginTransport(httpx.AsyncBaseTransport):
@@ -70,6 +96,9 @@ class PluginTransport(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
+        # Every client on it closes it, and so does the plugin: only a close after use counts.
+        if not self.open:
+            return
         self.open = False
         if self.inner is not None:
             await self.inner.aclose()

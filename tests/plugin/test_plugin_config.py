@@ -6,7 +6,7 @@ import socket
 
 import pytest
 from pytest_llmring_replay.config import safe_name
-from pytest_llmring_replay.network import NetworkBlockedError, NetworkGuard, is_loopback
+from pytest_llmring_replay.network import NetworkBlockedError, NetworkGuard, is_local, is_loopback
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,9 @@ def test_loopback_hosts(host: str | bytes) -> None:
     assert is_loopback(host)
 
 
-@pytest.mark.parametrize("host", ["192.0.2.1", "10.0.0.1", "api.openai.com", "::2", None, ""])
+@pytest.mark.parametrize(
+    "host", ["192.0.2.1", "10.0.0.1", "api.openai.com", "::2", "0.0.0.0", None, ""]
+)
 def test_other_hosts(host: str | None) -> None:
     assert not is_loopback(host)
 
@@ -62,3 +64,24 @@ def test_guard_blocks_and_restores() -> None:
         guard.uninstall()
     assert (socket.socket.connect, socket.getaddrinfo) == original
     assert attempts == ["a connection to 192.0.2.1:80", "a DNS lookup of 'api.openai.com'"]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "[::]", "127.0.0.1", "localhost"])
+def test_local_hosts(host: str) -> None:
+    assert is_local(host)
+    assert not is_local("192.0.2.1")
+
+
+def test_guard_lets_a_connection_to_all_interfaces_through() -> None:
+    # Servers bind 0.0.0.0 and tests reach them there: that address is this machine.
+    attempts: list[str] = []
+    guard = NetworkGuard(attempts.append, "testing")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("0.0.0.0", 0))
+        server.listen()
+        guard.install()
+        try:
+            socket.create_connection(("0.0.0.0", server.getsockname()[1]), timeout=1).close()
+        finally:
+            guard.uninstall()
+    assert attempts == []

@@ -235,3 +235,22 @@ def test_models_per_provider(pytester: pytest.Pytester) -> None:
     output = result.stdout.str()
     assert "no default model for provider 'mistral'; give one with models=" in output
     assert "llm_model needs @pytest.mark.llm_cassette(providers=[...])" in output
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "source"),
+    [
+        (("--llm-timing=sped=2",), "", "--llm-timing"),
+        ((), "llm_timing = sped=2\n", "llm_timing"),
+    ],
+)
+def test_bad_timing_is_a_usage_error(
+    pytester: pytest.Pytester, args: tuple[str, ...], ini: str, source: str
+) -> None:
+    make_project(pytester, ini)
+    pytester.makepyfile(test_timing=TIMING)
+    result = pytester.runpytest("--llm-record-mode=once", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {source}: unknown timing 'sped=2': use recorded*"])
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output and "raise ValueError" not in output

@@ -184,3 +184,34 @@ def test_marker_typo_is_a_collection_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest()
     assert result.ret != 0
     assert "llm_cassette: unknown argument(s) ['allow_unplayd']" in result.stdout.str()
+
+
+KEYS = """\
+import pytest
+
+@pytest.mark.llm_cassette(providers=["anthropic", "google", "ollama"])
+def test_cross(llm_cassette):
+    pass
+
+def test_plain(llm_cassette):
+    pass
+"""
+
+
+def test_missing_cassette_names_the_key_of_the_test_provider(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_project(pytester)
+    pytester.makepyfile(test_keys=KEYS)
+    offline(monkeypatch)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(failed=4)
+    hints = [line.strip() for line in result.stdout.lines if "(recording talks to" in line]
+    assert hints == [
+        "(recording talks to the real anthropic API: set ANTHROPIC_API_KEY)",
+        "(recording talks to the real google API: set GEMINI_API_KEY or GOOGLE_API_KEY)",
+        "(recording talks to the real ollama API: set OLLAMA_API_KEY if it needs a key)",
+        "(recording talks to the real provider: set its API key: OPENAI_API_KEY (openai), "
+        "ANTHROPIC_API_KEY (anthropic), GEMINI_API_KEY or GOOGLE_API_KEY (google), "
+        "OLLAMA_API_KEY (ollama, if it needs a key))",
+    ]
