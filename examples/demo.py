@@ -17,6 +17,7 @@ from pathlib import Path
 
 from llmring_replay import LLMRingError
 from llmring_replay.service import LLMRing
+from llmring_replay.timing import parse_timing
 from llmring_replay.transports import CassetteTransport
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,13 +48,10 @@ async def play(provider: str, timing: str) -> None:
     transport.assert_all_played()
 
 
-async def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--timing", default="speed=2", help="replay timing (default: speed=2)")
-    args = parser.parse_args()
+async def play_all(timing: str) -> int:
     try:
         for provider in MODELS:
-            await play(provider, args.timing)
+            await play(provider, timing)
     except LLMRingError as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return 1
@@ -61,5 +59,17 @@ async def main() -> int:
     return 0
 
 
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timing", default="speed=2", help="replay timing (default: speed=2)")
+    args = parser.parse_args()
+    try:
+        parse_timing(args.timing)  # checked before anything plays: a usage error, exit 2
+    except ValueError as exc:
+        print(f"demo.py: --timing: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(play_all(args.timing))
+
+
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main()))
+    raise SystemExit(main())

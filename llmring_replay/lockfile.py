@@ -37,6 +37,7 @@ from tomlkit.toml_document import TOMLDocument
 
 from llmring_replay.exceptions import (
     ConfigurationError,
+    LockfileError,
     LockfileNotFoundError,
     LockfileParseError,
     LockfileVersionError,
@@ -91,6 +92,39 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
+def _read(path: Path) -> str:
+    """The lockfile's text; every way of failing is a `LockfileError` naming the file."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise LockfileNotFoundError(
+            f"no lockfile at {path} (create one with `llmring-replay lock init`)"
+        ) from None
+    except OSError as exc:  # a directory, no permission: the file is there but unusable
+        raise LockfileParseError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.end].hex(" ")
+        raise LockfileParseError(
+            f"{path}: not UTF-8 text: line {line} has the bytes {bad} ({exc.reason})"
+        ) from exc
+
+
+def _write_atomic(target: Path, text: str) -> None:
+    """Write via a temp file and a rename, so a crash leaves the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".llmring.lock.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
 class Lockfile:
     """An `llmring.lock` document, edited in place so comments survive."""
 
@@ -122,12 +156,7 @@ class Lockfile:
     def load(cls, path: str | os.PathLike[str] | None = None) -> Lockfile:
         """Read and check a lockfile (path found by `find_lockfile`)."""
         resolved = find_lockfile(path)
-        try:
-            text = resolved.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise LockfileNotFoundError(
-                f"no lockfile at {resolved} (create one with `llmring-replay lock init`)"
-            ) from None
+        text = _read(resolved)
         try:
             document = tomlkit.parse(text)
         except TOMLKitError as exc:
@@ -145,7 +174,13 @@ class Lockfile:
         if not isinstance(profiles, dict):
             raise LockfileParseError(f"{where}: `profiles` must be a table")
         for name, profile in profiles.items():
-            for index, binding in enumerate(profile.get("bindings", [])):
+            # Checked here so that reading a binding later never meets a wrong type.
+            if not isinstance(profile, dict):
+                raise LockfileParseError(f"{where}: `profiles.{name}` must be a table")
+            bindings = profile.get("bindings", [])
+            if not isinstance(bindings, list):
+                raise LockfileParseError(f"{where}: `profiles.{name}.bindings` must be a list")
+            for index, binding in enumerate(bindings):
                 self._check_binding(f"{where}: profiles.{name}.bindings[{index}]", binding)
 
     @staticmethod
@@ -166,15 +201,10 @@ class Lockfile:
         target = Path(path) if path is not None else self.path
         if target is None:
             target = find_lockfile()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".llmring.lock.")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.write(tomlkit.dumps(self.document))
-            os.replace(temp_name, target)
-        except BaseException:
-            Path(temp_name).unlink(missing_ok=True)
-            raise
+            _write_atomic(target, tomlkit.dumps(self.document))
+        except OSError as exc:  # e.g. the path is a directory, or the folder is read-only
+            raise LockfileError(f"{target}: cannot write: {exc.strerror or exc}") from exc
         self.path = target
         return target
 

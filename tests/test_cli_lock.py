@@ -105,3 +105,42 @@ def test_help_has_an_example(runner: CliRunner, command: list[str]) -> None:
     assert result.exit_code == 0
     assert "Example:" in result.output
     assert "llmring-replay" in result.output
+
+
+BAD_LOCKFILES = {
+    "directory": "cannot read: Is a directory",
+    "bad UTF-8": "not UTF-8 text: line 2",
+    "bad TOML": "not valid TOML",
+}
+
+
+def make_bad_lockfile(kind: str) -> None:
+    path = Path("llmring.lock")
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "bad UTF-8":
+        path.write_bytes(b'version = "1.0"\n# \xff\xfe\n')
+    else:
+        path.write_text('version = "1.0"\n[profiles\n')
+
+
+@pytest.mark.parametrize("kind", list(BAD_LOCKFILES))
+@pytest.mark.parametrize("args", [["aliases"], ["bind", "a", "openai:gpt-4o"]])
+def test_a_bad_lockfile_is_one_line_naming_it(
+    runner: CliRunner, kind: str, args: list[str]
+) -> None:
+    make_bad_lockfile(kind)
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: ")
+    assert "llmring.lock: " + BAD_LOCKFILES[kind] in line
+    assert "Traceback" not in result.output
+
+
+def test_init_over_a_directory_is_one_line(runner: CliRunner) -> None:
+    Path("llmring.lock").mkdir()
+    result = runner.invoke(main, ["lock", "init", "--force"])
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.endswith("llmring.lock: cannot write: Is a directory")

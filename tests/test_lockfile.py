@@ -9,6 +9,7 @@ import pytest
 
 from llmring_replay.exceptions import (
     ConfigurationError,
+    LockfileError,
     LockfileNotFoundError,
     LockfileParseError,
     LockfileVersionError,
@@ -110,6 +111,48 @@ def test_bad_files_say_where(
     with pytest.raises(error, match=r"llmring\.lock") as info:
         Lockfile.load(path)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('version = "1.0"\n[profiles]\ndefault = 3\n', "`profiles.default` must be a table"),
+        ("[profiles.default]\nbindings = 3\n", "`profiles.default.bindings` must be a list"),
+    ],
+)
+def test_wrong_types_are_parse_errors_not_tracebacks(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = tmp_path / "llmring.lock"
+    path.write_text(text)
+    with pytest.raises(LockfileParseError, match=r"llmring\.lock") as info:
+        Lockfile.load(path)
+    assert fragment in str(info.value)
+
+
+def test_a_directory_is_a_parse_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "llmring.lock").mkdir()
+    with pytest.raises(LockfileParseError) as info:
+        Lockfile.load(tmp_path / "llmring.lock")
+    assert str(info.value) == f"{tmp_path / 'llmring.lock'}: cannot read: Is a directory"
+
+
+def test_invalid_utf8_is_a_parse_error_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "llmring.lock"
+    path.write_bytes(b'version = "1.0"\n# caf\xe9\n')
+    with pytest.raises(LockfileParseError) as info:
+        Lockfile.load(path)
+    assert (
+        str(info.value)
+        == f"{path}: not UTF-8 text: line 2 has the bytes e9 (invalid continuation byte)"
+    )
+
+
+def test_saving_over_a_directory_is_a_lockfile_error(tmp_path: Path) -> None:
+    (tmp_path / "llmring.lock").mkdir()
+    with pytest.raises(LockfileError, match=r"llmring\.lock: cannot write: "):
+        Lockfile.create().save(tmp_path / "llmring.lock")
+    assert [p.name for p in tmp_path.iterdir()] == ["llmring.lock"]  # no temp file left
 
 
 def test_parse_model_ref() -> None:

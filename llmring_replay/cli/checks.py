@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from llmring_replay.cassette import FORMAT_VERSION, Cassette, Interaction, find_secret
 from llmring_replay.cassette.schema import cassette_to_document
 from llmring_replay.cli.decode import codec_for, decode_interaction, model_of, provider_of
+from llmring_replay.cli.errors import error_text
 from llmring_replay.cli.jsondiff import describe_paths, differing_paths
 from llmring_replay.cli.rebuild import rebuild_request
 
@@ -83,12 +84,13 @@ def body_findings(cassette: Cassette) -> Iterator[str]:
 
 
 def _why(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):  # e.g. `role 'developer': Input should be ...`
+    if isinstance(exc, ValidationError):
+        # The first error with the value that broke it (`role 'developer': Input should be
+        # ...`): which value of the recorded body no LLMRequest can hold.
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
         return f"{where} {error['input']!r}: {error['msg']}"
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return error_text(exc)
 
 
 def _drift(index: int, interaction: Interaction, provider: str) -> str | None:

@@ -1,19 +1,84 @@
-"""One place where library errors become the CLI's one-line messages and exit code 1."""
+"""One place where errors become the CLI's one-line messages (and library errors exit 1).
+
+A CI log is read line by line, so every message we print is one line. The details that
+YAML, pydantic or a provider put on lines of their own are kept, joined with " / ", rather
+than dropped: the second line is often the one that says where.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import click
+import yaml
+from pydantic import ValidationError
 
-from llmring_replay.exceptions import LLMRingError
+from llmring_replay.exceptions import CassetteError, LLMRingError
 
-__all__ = ["reports_errors"]
+__all__ = ["error_text", "one_line", "reports_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+#: Validation errors listed in a message; past these, only how many more there are.
+_SHOWN_ERRORS = 3
+
+
+def one_line(message: str) -> str:
+    """`message` on one line: its non-blank lines stripped and joined with " / "."""
+    return " / ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """pydantic's `('scripts', 0, 'ttft')` as a reader writes it: `scripts[0].ttft`."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _validation_text(exc: ValidationError) -> str:
+    # pydantic's own text starts "1 validation error for Script", which names no field.
+    errors = exc.errors()
+    parts = [
+        f"{_location(error['loc'])}: {error['msg']}" if error["loc"] else error["msg"]
+        for error in errors[:_SHOWN_ERRORS]
+    ]
+    if len(errors) > _SHOWN_ERRORS:
+        parts.append(f"(and {len(errors) - _SHOWN_ERRORS} more)")
+    return "; ".join(parts)
+
+
+def _yaml_text(exc: yaml.MarkedYAMLError) -> str:
+    # PyYAML's own text spreads the context, the problem and their marks over five lines.
+    mark: Any = exc.problem_mark or exc.context_mark
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    what = ": ".join(str(part) for part in (exc.context, exc.problem) if part)
+    return where + (what or one_line(str(exc)))
+
+
+def error_text(exc: BaseException) -> str:
+    """What is wrong, on one line: pydantic errors as `loc: msg`, YAML errors with their line."""
+    if isinstance(exc, ValidationError):
+        return _validation_text(exc)
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return _yaml_text(exc)
+    if isinstance(exc, LLMRingError):
+        return one_line(exc.message)
+    return one_line(str(exc)) or type(exc).__name__
+
+
+def _message(exc: LLMRingError) -> str:
+    message = exc.message
+    if isinstance(exc, CassetteError) and exc.path:
+        # The cassette loader writes `path:?:` when YAML cannot say the line (bad encoding).
+        message = message.replace(f"{exc.path}:?: ", f"{exc.path}: ", 1)
+    return one_line(message)
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -24,6 +89,6 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except LLMRingError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise click.ClickException(_message(exc)) from exc
 
     return wrapper

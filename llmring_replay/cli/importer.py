@@ -9,6 +9,7 @@ import click
 
 from llmring_replay.cassette import Cassette
 from llmring_replay.cli.files import cassette_files, display, tracked, without_path
+from llmring_replay.cli.stray import not_a_cassette, skip_note
 from llmring_replay.exceptions import CassetteError
 
 __all__ = ["IMPORT_SUFFIXES", "import_cassettes", "output_name"]
@@ -57,15 +58,18 @@ def import_cassettes(sources: tuple[Path, ...], directory: Path) -> None:
     Reads vcrpy / pytest-recording / pydantic-ai YAML, go-vcr, Ruby VCR and httprr files.
     Each becomes DIRECTORY/<stem>.yaml, scrubbed of credentials, with timing synthesized
     (none of those recorders keep it) and marked so in the file. A file that cannot be
-    imported is reported and the others go on; the exit code is then 1.
+    imported is reported and the others go on; the exit code is then 1. Directories are
+    searched without hidden folders and files, node_modules and __pycache__, and a file
+    found there that is clearly not a cassette (e.g. a README.txt) is skipped with a note.
 
     \b
     Example:
       llmring-replay import tests/cassettes/*.yaml -o cassettes/
     """
     files = cassette_files(sources, IMPORT_SUFFIXES)
+    named = {source for source in sources if not source.is_dir()}
     written: dict[Path, Path] = {}
-    failures = 0
+    failures = skipped = 0
     for source in tracked(files, "Importing cassettes"):
         target = directory / output_name(source)
         try:
@@ -77,10 +81,14 @@ def import_cassettes(sources: tuple[Path, ...], directory: Path) -> None:
             click.echo(_import_one(source, target))
             written[target] = source
         except (CassetteError, OSError) as exc:
+            if source not in named and not_a_cassette(source):
+                skipped += 1
+                click.echo(skip_note(source), err=True)
+                continue
             failures += 1
             message = exc.message if isinstance(exc, CassetteError) else str(exc)
             click.echo(f"Error: {display(source)}: {without_path(message, source)}", err=True)
-    summary = f"Imported {len(written)} of {len(files)} files into {display(directory)}"
+    summary = f"Imported {len(written)} of {len(files) - skipped} files into {display(directory)}"
     if failures:
         click.echo(f"{summary} ({failures} failed)", err=True)
         raise click.exceptions.Exit(1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -15,31 +15,48 @@ from llmring_replay.cli.checks import (
     read_source,
     secret_findings,
 )
+from llmring_replay.cli.errors import one_line
 from llmring_replay.cli.files import cassette_files, display, tracked, without_path
+from llmring_replay.cli.stray import not_a_cassette, skip_note
 from llmring_replay.exceptions import CassetteError
 
 __all__ = ["lint"]
 
 
-def _findings(path: Path, drift: bool) -> Iterator[str]:
+def _findings(path: Path, drift: bool, walked: bool) -> list[str] | None:
+    """`path`'s findings; `None` when it was found by a walk and is clearly not a cassette."""
     try:
         source = read_source(path)
     except OSError as exc:
-        yield f"cannot read: {exc.strerror or exc}"
-        return
+        return [f"cannot read: {exc.strerror or exc}"]
     try:
-        cassette: Cassette | None = Cassette.load(path)
+        cassette = Cassette.load(path)
     except CassetteError as exc:
+        if walked and not_a_cassette(path):
+            return None
         # Names the place (a newer format version, a schema violation, bad YAML).
-        yield without_path(exc.message, path)
-        cassette = None
-    yield from secret_findings(source, cassette)
-    if cassette is None:
-        return
-    yield from format_findings(cassette)
-    yield from body_findings(cassette)
+        return [without_path(exc.message, path), *secret_findings(source, None)]
+    findings = [*secret_findings(source, cassette), *format_findings(cassette)]
+    findings += body_findings(cassette)
     if drift:
-        yield from drift_findings(cassette)
+        findings += drift_findings(cassette)
+    return findings
+
+
+def _lint_all(files: Sequence[Path], named: set[Path], drift: bool) -> tuple[int, int, int]:
+    """Print every finding; (findings, files with findings, files checked)."""
+    findings = failed = checked = 0
+    for path in tracked(files, "Linting cassettes"):
+        found = _findings(path, drift, walked=path not in named)
+        if found is None:
+            click.echo(skip_note(path), err=True)
+            continue
+        checked += 1
+        failed += bool(found)
+        findings += len(found)
+        for finding in found:
+            click.echo(f"{display(path)}: {one_line(finding)}")
+    return findings, failed, checked
 
 
 @click.command()
@@ -53,24 +70,23 @@ def lint(paths: tuple[Path, ...], drift: bool) -> None:
     --drift request bodies that the current client would send differently for the same
     LLMRequest (the first differing keys). Exit code 1 on any finding.
 
+    A directory is searched without its hidden folders and files, node_modules and
+    __pycache__. There, YAML that is clearly not a cassette (no interactions or
+    http_interactions key, e.g. a simulation script) is skipped with a note on stderr; a
+    file named on the command line is always checked.
+
     \b
     Example:
       llmring-replay lint cassettes/
       llmring-replay lint --drift cassettes/chat.yaml
     """
     files = cassette_files(paths or (Path("."),))
-    if not files:
+    findings, failed, checked = _lint_all(files, {p for p in paths if not p.is_dir()}, drift)
+    if not checked:
         where = ", ".join(display(path) for path in paths) or "."
         raise click.ClickException(f"no cassettes (*.yaml, *.yml) under {where}")
-    findings = failed = 0
-    for path in tracked(files, "Linting cassettes"):
-        before = findings
-        for finding in _findings(path, drift):
-            findings += 1
-            click.echo(f"{display(path)}: {finding}")
-        failed += findings > before
     if findings:
         noun = "finding" if findings == 1 else "findings"
-        click.echo(f"{findings} {noun} in {failed} of {len(files)} cassettes", err=True)
+        click.echo(f"{findings} {noun} in {failed} of {checked} cassettes", err=True)
         raise click.exceptions.Exit(1)
-    click.echo(f"{len(files)} cassette{'s' if len(files) != 1 else ''} OK")
+    click.echo(f"{checked} cassette{'s' if checked != 1 else ''} OK")

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import click
 
 from llmring_replay.cassette import Cassette
-from llmring_replay.cli.errors import reports_errors
+from llmring_replay.cli.errors import error_text, reports_errors
 from llmring_replay.cli.files import display
-from llmring_replay.cli.streaming import one_line, print_stream, summary_lines
-from llmring_replay.exceptions import ConfigurationError, LLMRingError
+from llmring_replay.cli.streaming import print_stream, summary_lines
+from llmring_replay.exceptions import ConfigurationError
 from llmring_replay.lockfile import parse_model_ref
 from llmring_replay.providers import codec_class
 from llmring_replay.schemas import LLMRequest, Message
@@ -41,6 +42,23 @@ def _point_at(ring: LLMRing, model: str, base_url: str) -> None:
         keyless = configured is None or configured.api_key is None
         needs_key = keyless and not codec_class(provider).key_optional
         ring.register_provider(provider, PLACEHOLDER_KEY if needs_key else None, base_url)
+
+
+def _is_about(exc: OSError, output: Path) -> bool:
+    """Whether `exc` came from writing `output`: the file, its temp file, a folder above it.
+
+    Only those are blamed on the output; any other file (a lockfile an alias is read from)
+    is named by the error itself.
+    """
+    target = output.resolve()
+    for name in (exc.filename, exc.filename2):
+        if not isinstance(name, str | os.PathLike):
+            continue
+        path = Path(name).resolve()
+        temp = path.parent == target.parent and path.name.startswith(f".{target.name}.")
+        if path == target or temp or path in target.parents:
+            return True
+    return False
 
 
 async def _record(path: Path, request: LLMRequest, base_url: str | None, append: bool) -> None:
@@ -109,7 +127,7 @@ def record(
     )
     try:
         asyncio.run(_record(output, request, base_url, append))
-    except LLMRingError as exc:
-        raise click.ClickException(one_line(exc.message)) from exc
     except OSError as exc:
-        raise ConfigurationError(f"cannot record to {display(output)}: {exc}") from exc
+        if _is_about(exc, output):
+            raise ConfigurationError(f"cannot record to {display(output)}: {exc}") from exc
+        raise click.ClickException(error_text(exc)) from exc

@@ -24,10 +24,10 @@ import httpx
 
 from llmring_replay.cassette import Cassette, RecordedRequest
 from llmring_replay.cli.decode import model_of, provider_of, wants_stream
-from llmring_replay.cli.errors import reports_errors
+from llmring_replay.cli.errors import error_text, reports_errors
 from llmring_replay.cli.files import display
 from llmring_replay.cli.options import FAULT_OPTION, TIMING_OPTION, load_faults
-from llmring_replay.cli.streaming import one_line, print_stream, summary_lines
+from llmring_replay.cli.streaming import print_stream, summary_lines
 from llmring_replay.exceptions import ConfigurationError, LLMRingError
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
 from llmring_replay.service import LLMRing
@@ -144,8 +144,7 @@ async def _play_all(
             await _play(replayer, index, as_json)
         except (LLMRingError, ValueError) as exc:  # ValueError: a fault that cannot apply
             failures += 1
-            message = exc.message if isinstance(exc, LLMRingError) else str(exc)
-            click.echo(f"Error: {one_line(message)}", err=True)
+            click.echo(f"Error: {error_text(exc)}", err=True)
     return failures
 
 

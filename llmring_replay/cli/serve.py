@@ -7,11 +7,14 @@ from pathlib import Path
 
 import click
 import yaml
+from click.core import ParameterSource
 
 from llmring_replay.cassette import Cassette
+from llmring_replay.cli.errors import error_text
 from llmring_replay.cli.files import cassette_files, display, tracked, without_path
 from llmring_replay.cli.options import TIMING_OPTION
 from llmring_replay.cli.serve_cassettes import CassetteResponder
+from llmring_replay.cli.stray import not_a_cassette, skip_note
 from llmring_replay.exceptions import CassetteError
 from llmring_replay.providers import codec_class
 from llmring_replay.simulator import PROVIDERS, Simulator, SimulatorServer
@@ -29,7 +32,10 @@ def _responder(directory: Path, timing: str) -> tuple[CassetteResponder, str]:
             cassettes.append(Cassette.load(path))
         except CassetteError as exc:
             # Serve what loads; a miss then names the closest cassette that did.
-            click.echo(f"Skipped {display(path)}: {without_path(exc.message, path)}", err=True)
+            if not_a_cassette(path):
+                click.echo(skip_note(path), err=True)
+            else:
+                click.echo(f"Skipped {display(path)}: {without_path(exc.message, path)}", err=True)
     if not cassettes:
         raise click.ClickException(f"no cassette (*.yaml, *.yml) loaded from {display(directory)}")
     responder = CassetteResponder(cassettes, timing)
@@ -45,8 +51,21 @@ def _simulator(path: Path) -> Simulator:
     try:
         return Simulator.from_file(path)
     except (OSError, yaml.YAMLError, ValueError) as exc:  # pydantic's errors are ValueErrors
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise click.ClickException(f"{display(path)}: not a simulation script: {first}") from exc
+        # `error_text` says where: `scripts[0].ttft: ...`, `line 3, column 5: ...`.
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else error_text(exc)
+        raise click.ClickException(f"{display(path)}: not a simulation script: {why}") from exc
+
+
+def _check_usage(cassette_dir: Path | None, simulate: Path | None) -> None:
+    """Refuse what cannot mean anything: two sources, or a timing for a simulation."""
+    if cassette_dir is not None and simulate is not None:
+        raise click.UsageError("serve from CASSETTE_DIR or from --simulate, not both")
+    source = click.get_current_context().get_parameter_source("timing")
+    if simulate is not None and source is not ParameterSource.DEFAULT:
+        raise click.UsageError(
+            "--timing does not apply to --simulate: a simulation's timing is in its script "
+            "(ttft, interval)"
+        )
 
 
 def announce(server: SimulatorServer, what: str) -> None:
@@ -59,6 +78,8 @@ def announce(server: SimulatorServer, what: str) -> None:
 
 
 def _is_loopback(host: str) -> bool:
+    # Overlaps the pytest plugin's `network.is_loopback`, which the library cannot import
+    # (the plugin depends on the library, not the other way round).
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -92,8 +113,10 @@ def serve(
     From the cassettes under CASSETTE_DIR (default: here): a request with the method, path
     and body of a recorded one is answered as recorded, frame by frame at --timing; any
     other gets the provider's error shape naming the closest recording. Or, with
-    --simulate, from a simulation script (see llmring_replay.simulator). Set a client's
-    base URL (printed at start) to use it: curl, the official SDKs, LLMRing.
+    --simulate, from a simulation script (see llmring_replay.simulator), whose own ttft and
+    interval set the pace (--timing is for cassettes). Set a client's base URL (printed at
+    start) to use it: curl, the official SDKs, LLMRing. Hidden folders, node_modules,
+    __pycache__ and YAML that is not a cassette are skipped, with a note on stderr.
 
     \b
     Example:
@@ -101,8 +124,7 @@ def serve(
       OPENAI_BASE_URL=http://127.0.0.1:8765/v1 python app.py
       llmring-replay serve --simulate sims/slow_stream.yaml --port 0
     """
-    if cassette_dir is not None and simulate is not None:
-        raise click.UsageError("serve from CASSETTE_DIR or from --simulate, not both")
+    _check_usage(cassette_dir, simulate)
     if simulate is not None:
         server = SimulatorServer(_simulator(simulate), host, port)
         what = f"the simulation {display(simulate)}"

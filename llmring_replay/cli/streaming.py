@@ -17,7 +17,7 @@ import click
 from llmring_replay.cli.summary import format_seconds
 from llmring_replay.schemas import StreamChunk
 
-__all__ = ["StreamStats", "one_line", "print_stream", "summary_lines"]
+__all__ = ["StreamStats", "print_stream", "summary_lines"]
 
 
 @dataclass
@@ -69,11 +69,6 @@ async def print_stream(
         if open_line:
             click.echo()  # so what follows (the summary, an error) starts on its own line
     return stats
-
-
-def one_line(message: str) -> str:
-    """A provider's message on one line (some put a list of details on lines of their own)."""
-    return " / ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def _usage_text(usage: dict[str, Any] | None) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, TypeAdapter
 
 from llmring_replay.simulator.script import Script
 
@@ -22,6 +23,15 @@ __all__ = ["ScriptFactory", "Simulator"]
 
 #: Decides the script per request: `(provider, model, parsed JSON body) -> Script`.
 ScriptFactory = Callable[[str, str, Any], Script]
+
+
+class _ScriptsFile(BaseModel):
+    """A simulation file's `{"scripts": [...]}` form (other keys are ignored, as before)."""
+
+    scripts: list[Script]
+
+
+_SCRIPT_LIST = TypeAdapter(list[Script])
 
 
 class Simulator:
@@ -53,11 +63,17 @@ class Simulator:
 
     @classmethod
     def from_data(cls, data: Any) -> Simulator:
-        """From parsed YAML/JSON: one script mapping, a list, or `{"scripts": [...]}`."""
+        """From parsed YAML/JSON: one script mapping, a list, or `{"scripts": [...]}`.
+
+        Validated as a whole, so a `ValidationError` locates each problem in the file, e.g.
+        `('scripts', 0, 'ttft')`, rather than in a script without saying which one.
+        """
         if isinstance(data, dict) and "scripts" in data:
-            data = data["scripts"]
+            if isinstance(data["scripts"], list):
+                return cls(_ScriptsFile.model_validate(data).scripts)
+            data = data["scripts"]  # one script, or none, under `scripts:`
         if isinstance(data, list):
-            return cls([Script.model_validate(item) for item in data])
+            return cls(_SCRIPT_LIST.validate_python(data))
         return cls(Script.model_validate(data or {}))
 
     @classmethod

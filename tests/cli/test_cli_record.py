@@ -114,3 +114,36 @@ def test_an_error_answer_is_recorded_and_reported(runner: CliRunner) -> None:
     [interaction] = Cassette.load("c.yaml").interactions
     assert interaction.response.status == 429
     assert interaction.response.headers["retry-after"] == ["2"]
+
+
+def test_a_broken_lockfile_is_blamed_not_the_output(
+    runner: CliRunner, sim: SimulatorServer
+) -> None:
+    Path("llmring.lock").mkdir()
+    result = record(runner, sim, "fast")
+    assert result.exit_code == 1
+    [line] = result.output.splitlines()
+    assert line.startswith("Error: ")
+    assert line.endswith("llmring.lock: cannot read: Is a directory")
+    assert "c.yaml" not in line
+
+
+def test_an_os_error_about_another_file_does_not_name_the_output(
+    runner: CliRunner, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreadable(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "/etc/elsewhere.toml")
+
+    monkeypatch.setattr("llmring_replay.service.Lockfile.load", unreadable)
+    result = record(runner, sim, "fast")
+    assert result.exit_code == 1
+    assert result.output == "Error: [Errno 13] Permission denied: '/etc/elsewhere.toml'\n"
+
+
+def test_an_output_that_cannot_be_written_is_named(runner: CliRunner, sim: SimulatorServer) -> None:
+    Path("taken").write_text("a file, not a folder")
+    args = ["record", "-m", "openai:gpt-4o-mini", "-p", "Hi"]
+    args += ["--base-url", sim.base_url_for("openai"), "-o", "taken/c.yaml"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith("Error: cannot record to taken/c.yaml: ")

@@ -221,24 +221,77 @@ def test_the_command_serves_a_simulation_file(
     assert results == [["Scripted answer.", "Second one."]]
 
 
+NOT_A_SCRIPT = "Error: {}: not a simulation script: "
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
         (["serve", "cassettes", "--simulate", "sim.yaml"], 2, "not both"),
-        (["serve", "--simulate", "bad.yaml"], 1, "Error: bad.yaml: not a simulation script"),
+        (
+            ["serve", "--simulate", "bad.yaml"],
+            1,
+            NOT_A_SCRIPT.format("bad.yaml") + "words_per_minute: Extra inputs are not permitted",
+        ),
+        (
+            ["serve", "--simulate", "typed.yaml"],
+            1,
+            NOT_A_SCRIPT.format("typed.yaml")
+            + "scripts[0].ttft: Input should be a valid number, unable to parse string as a "
+            "number; scripts[1].text: Input should be a valid string",
+        ),
+        (
+            ["serve", "--simulate", "unclosed.yaml"],
+            1,
+            NOT_A_SCRIPT.format("unclosed.yaml") + "line 3, column 1: while parsing a flow "
+            "sequence: expected ',' or ']', but got '<stream end>'",
+        ),
         (["serve", "empty"], 1, "Error: no cassette (*.yaml, *.yml) loaded from empty"),
         (["serve", "--timing", "sometimes"], 2, "--timing"),
+        (
+            ["serve", "--simulate", "sim.yaml", "--timing", "instant"],
+            2,
+            "Error: --timing does not apply to --simulate: a simulation's timing is in its script",
+        ),
     ],
 )
-def test_bad_input(runner: CliRunner, args: list[str], code: int, message: str) -> None:
+def test_bad_input(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, args: list[str], code: int, message: str
+) -> None:
+    # Bad input is refused before serving; were it not, this fails instead of serving forever.
+    monkeypatch.setattr(SimulatorServer, "serve_forever", exchanging(lambda _: None, []))
     Path("cassettes").mkdir()
     Path("empty").mkdir()
     Path("sim.yaml").write_text("text: hi\n")
     Path("bad.yaml").write_text("text: hi\nwords_per_minute: 3\n")
+    Path("typed.yaml").write_text("scripts:\n- ttft: soon\n- text: [1]\n")
+    Path("unclosed.yaml").write_text("scripts:\n- text: [hi\n")
     result = runner.invoke(main, args)
     assert result.exit_code == code
     assert message in result.stderr
     assert "Traceback" not in result.output
+    if code == 1:
+        assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1
+
+
+def test_the_folder_s_stray_and_broken_files_are_skipped_with_one_line_each(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save(Path("cassettes/c.yaml"), openai_interaction(text_stream(WORDS)))
+    Path("cassettes/simulation.yaml").write_text("scripts:\n- text: hi\n")
+    Path("cassettes/bad.yaml").write_bytes(b"interactions: []\n# \xff\n")
+    Path("cassettes/.hidden").mkdir()
+    Path("cassettes/.hidden/broken.yaml").write_text("interactions: {}\n")
+    monkeypatch.setattr(SimulatorServer, "serve_forever", exchanging(lambda _: None, []))
+    result = runner.invoke(main, ["serve", "cassettes", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "Skipped cassettes/bad.yaml: not valid YAML: unacceptable character #x00ff: invalid "
+        'leading UTF-8 octet / in "<byte string>", position 19',
+        "Skipped cassettes/simulation.yaml: not a cassette (no interactions or "
+        "http_interactions key)",
+    ]
+    assert result.stdout.startswith("Serving 1 interaction from 1 cassette in cassettes")
 
 
 def test_the_installed_command_serves_until_ctrl_c(http: httpx.Client) -> None:
