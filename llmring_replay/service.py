@@ -41,7 +41,11 @@ from llmring_replay.providers.base import StreamDecoder
 from llmring_replay.providers.errors import to_exception, translate_http_errors
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
-__all__ = ["LLMRing"]
+__all__ = ["LLMRing", "PLACEHOLDER_KEY"]
+
+#: The key providers are registered with where nothing checks it (replay, a local simulator):
+#: not shaped like any real key, so the cassette guard never mistakes it for one.
+PLACEHOLDER_KEY = "llmring-replay-placeholder"
 
 logger = logging.getLogger("llmring_replay")
 

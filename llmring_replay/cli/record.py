@@ -16,14 +16,13 @@ from llmring_replay.exceptions import ConfigurationError
 from llmring_replay.lockfile import parse_model_ref
 from llmring_replay.providers import codec_class
 from llmring_replay.schemas import LLMRequest, Message
-from llmring_replay.service import LLMRing
+from llmring_replay.service import PLACEHOLDER_KEY, LLMRing
 from llmring_replay.transports import RecordingTransport
 
-__all__ = ["PLACEHOLDER_KEY", "record"]
+__all__ = ["record"]
 
 #: The key sent to a `--base-url` server when the environment has none (a simulator or a
 #: local server takes any key; the scrubber keeps real ones out of the cassette anyway).
-PLACEHOLDER_KEY = "llmring-replay-placeholder"
 
 
 def _open_cassette(path: Path, append: bool) -> Cassette:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from llmring_replay.cli.options import TIMING_OPTION
 from llmring_replay.cli.serve_cassettes import CassetteResponder
 from llmring_replay.cli.stray import not_a_cassette, skip_note
 from llmring_replay.exceptions import CassetteError
+from llmring_replay.hosts import is_loopback
 from llmring_replay.providers import codec_class
 from llmring_replay.simulator import PROVIDERS, Simulator, SimulatorServer
 
@@ -77,15 +77,6 @@ def announce(server: SimulatorServer, what: str) -> None:
     click.echo("Ctrl-C to stop.")
 
 
-def _is_loopback(host: str) -> bool:
-    # Overlaps the pytest plugin's `network.is_loopback`, which the library cannot import
-    # (the plugin depends on the library, not the other way round).
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 @click.command()
 @click.argument(
     "cassette_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -131,7 +122,7 @@ def serve(
     else:
         responder, what = _responder(cassette_dir or Path("."), timing)
         server = SimulatorServer(host=host, port=port, responder=responder)
-    if not _is_loopback(host):
+    if not is_loopback(host):
         click.echo(
             f"Warning: {host} is not loopback: others on the network can reach this", err=True
         )

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from llmring_replay.exceptions import CassetteUnplayedError
+from llmring_replay.service import PLACEHOLDER_KEY
 from llmring_replay.transports import CassetteTransport
 from pytest_llmring_replay.config import CassetteSettings
 from pytest_llmring_replay.messages import missing_message, unrecorded_message
@@ -36,10 +37,9 @@ if TYPE_CHECKING:
     from llmring_replay.service import LLMRing
     from llmring_replay.transports import Fault
 
-__all__ = ["LLMCassette", "PLACEHOLDER_KEY"]
+__all__ = ["LLMCassette"]
 
 #: The API key providers get in replay: nothing is contacted, so no real key is needed.
-PLACEHOLDER_KEY = "llmring-replay-placeholder"
 
 #: How long closing clients on a loop running in another thread may take.
 _CLOSE_TIMEOUT = 30.0

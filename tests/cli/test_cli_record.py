@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from llmring_replay.cassette import Cassette
 from llmring_replay.cli import main
-from llmring_replay.cli.record import PLACEHOLDER_KEY
+from llmring_replay.service import PLACEHOLDER_KEY
 from llmring_replay.simulator import Script, SimulatorServer
 from tests.cli.cassettes import TEXT
 
