@@ -36,13 +36,13 @@ async def play(provider: str, timing: str) -> None:
                 if ttft is None and (chunk.delta or chunk.tool_calls):
                     ttft = time.perf_counter() - started
                 print(chunk.delta, end="", flush=True)
+            print()
             for call in chunk.tool_calls or []:
-                print(
-                    f"\n  -> tool call {call['function']['name']}({call['function']['arguments']})"
-                )
+                function = call["function"]
+                print(f"  -> tool call {function['name']}({function['arguments']})")
             took = time.perf_counter() - started
             print(
-                f"\n  finish={chunk.finish_reason} usage={chunk.usage} "
+                f"  finish={chunk.finish_reason} usage={chunk.usage} "
                 f"ttft={ttft or 0:.2f}s total={took:.2f}s"
             )
     transport.assert_all_played()
