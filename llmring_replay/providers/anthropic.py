@@ -38,7 +38,7 @@ from llmring_replay.exceptions import ProviderResponseError
 from llmring_replay.framing import Event
 from llmring_replay.providers.anthropic_request import build_body
 from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, parse_json
-from llmring_replay.providers.errors import ErrorInfo, ErrorKind, to_exception
+from llmring_replay.providers.errors import ErrorInfo, ErrorKind, error_body, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
 __all__ = ["ANTHROPIC_VERSION", "AnthropicCodec", "AnthropicStreamDecoder"]
@@ -114,14 +114,10 @@ def _merge_usage(into: dict[str, int], usage: dict[str, Any] | None) -> None:
 
 def _describe_error(body: Any, status: int) -> ErrorInfo:
     """`ErrorInfo` from `{"type": "error", "error": {"type", "message"}}`, or anything else."""
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
+    body = error_body(body)
     if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            # A proxy's HTML page or plain text: its beginning is the best message we have.
-            return ErrorInfo(message=body.strip()[:500] or f"HTTP {status}")
+        # A proxy's HTML page or plain text: its beginning is the best message we have.
+        return ErrorInfo(message=body.strip()[:500] or f"HTTP {status}")
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         code = error.get("type")

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 
@@ -38,6 +39,7 @@ from llmring_replay.timing import parse_duration
 __all__ = [
     "ErrorInfo",
     "ErrorKind",
+    "error_body",
     "parse_duration",
     "retry_after_from_headers",
     "to_exception",
@@ -58,6 +60,19 @@ class ErrorInfo:
     kind: ErrorKind | None = None
     #: Seconds, from the body (Gemini `RetryInfo.retryDelay`), when present.
     retry_after: float | None = None
+
+
+def error_body(body: Any) -> Any:
+    """An error body as the codecs read it: bytes or text parsed as JSON when it is JSON,
+    else the decoded text (a proxy's HTML page, a plain message); anything else as it is."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
 
 
 def retry_after_from_headers(headers: Mapping[str, str]) -> float | None:

@@ -37,7 +37,13 @@ from llmring_replay.providers.base import (
     drop_none,
     parse_json,
 )
-from llmring_replay.providers.errors import ErrorInfo, ErrorKind, parse_duration, to_exception
+from llmring_replay.providers.errors import (
+    ErrorInfo,
+    ErrorKind,
+    error_body,
+    parse_duration,
+    to_exception,
+)
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["GoogleCodec", "GoogleStreamDecoder"]
@@ -273,12 +279,7 @@ def _usage(meta: dict[str, Any]) -> dict[str, int | None]:
 
 
 def _status_error(body: Any) -> dict[str, Any] | None:
-    """The `error` object of a body: a dict, a list wrapping one (`alt=json`), or JSON text."""
-    if isinstance(body, (bytes, str)):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return None
+    """The `error` object of a parsed body: a dict, or a list wrapping one (`alt=json`)."""
     if isinstance(body, list) and body:
         body = body[0]
     error = body.get("error") if isinstance(body, dict) else None
@@ -286,10 +287,10 @@ def _status_error(body: Any) -> dict[str, Any] | None:
 
 
 def _error_info(body: Any) -> ErrorInfo:
+    body = error_body(body)
     error = _status_error(body)
     if error is None:
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-        return ErrorInfo(message=text.strip()[:500] or "no error body")
+        return ErrorInfo(message=str(body).strip()[:500] or "no error body")
     status = error.get("status") if isinstance(error.get("status"), str) else None
     kind = _STATUS_KINDS.get(status or "")
     retry_after = None

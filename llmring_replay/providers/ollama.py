@@ -36,7 +36,7 @@ from llmring_replay.providers.base import (
     drop_none,
     parse_json,
 )
-from llmring_replay.providers.errors import ErrorInfo, to_exception
+from llmring_replay.providers.errors import ErrorInfo, error_body, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["OllamaCodec", "OllamaStreamDecoder"]
@@ -73,13 +73,9 @@ def _finish(builder: StreamBuilder, data: dict[str, Any]) -> StreamChunk:
 
 
 def _error_message(body: Any) -> str:
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
+    body = error_body(body)
     if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return body.strip() or "(empty error body)"
+        return body.strip() or "(empty error body)"
     error = body.get("error", body) if isinstance(body, dict) else body
     if isinstance(error, dict):  # OpenAI-shaped, from a gateway in front of Ollama
         error = error.get("message", error)

@@ -29,7 +29,6 @@ a JSON object of the expected shape raises `ProviderResponseError` too.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Callable
@@ -40,7 +39,7 @@ import httpx
 from llmring_replay.exceptions import LLMRingError
 from llmring_replay.framing import Event
 from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none, parse_json
-from llmring_replay.providers.errors import ErrorInfo, ErrorKind, to_exception
+from llmring_replay.providers.errors import ErrorInfo, ErrorKind, error_body, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["OpenAICodec", "OpenAIStreamDecoder", "normalize_finish_reason"]
@@ -287,10 +286,8 @@ class OpenAIStreamDecoder(StreamDecoder):
         return ("unindexed", self._unindexed)
 
     def _in_band_error(self, payload: Any) -> LLMRingError:
-        if isinstance(payload, str):
-            with contextlib.suppress(ValueError):  # else a plain-text message
-                payload = json.loads(payload)
-        return to_exception("openai", 200, error_info(200, payload), model=self._model)
+        # A plain-text payload stays text: error_info reads it as the message.
+        return to_exception("openai", 200, error_info(200, error_body(payload)), model=self._model)
 
     def _malformed(self, raw: str) -> LLMRingError:
         info = ErrorInfo(f"malformed stream frame: {raw[:200]!r}", code="malformed_frame")
