@@ -31,7 +31,7 @@ from llmring_replay.cassette import (
     RecordedResponse,
     scrub_interaction,
 )
-from llmring_replay.cassette.normalize import guess_model, guess_provider
+from llmring_replay.cassette.normalize import guess_model, guess_provider, header_dict
 from llmring_replay.framing import framing_for, splitter_for
 
 __all__ = ["FRAMING_HEADERS", "RecordingTransport"]
@@ -66,12 +66,9 @@ def _inflater(encoding: str | None) -> _Inflate | None:
 
 
 def _headers(headers: httpx.Headers, drop: Iterable[str] = ()) -> dict[str, list[str]]:
-    skipped = set(drop)
-    stored: dict[str, list[str]] = {}
-    for name, value in headers.multi_items():
-        key = name.lower()
-        if key not in skipped:
-            stored.setdefault(key, []).append(value)
+    stored = header_dict(headers.multi_items())
+    for name in drop:
+        stored.pop(name, None)
     return stored
 
 
