@@ -15,10 +15,10 @@ __all__ = ["PROVIDERS", "Codec", "ProviderConfig", "codec_class"]
 
 #: Provider name -> "module:class" of its codec.
 PROVIDERS: dict[str, str] = {
-    "openai": "llmring_replay.providers.openai:OpenAICodec",
-    "anthropic": "llmring_replay.providers.anthropic:AnthropicCodec",
-    "google": "llmring_replay.providers.google:GoogleCodec",
-    "ollama": "llmring_replay.providers.ollama:OllamaCodec",
+    "openai": "llmring_replay.providers.openai_chat.codec:OpenAICodec",
+    "anthropic": "llmring_replay.providers.anthropic.codec:AnthropicCodec",
+    "google": "llmring_replay.providers.gemini.codec:GoogleCodec",
+    "ollama": "llmring_replay.providers.ollama.codec:OllamaCodec",
 }
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from llmring_replay.simulator import wire_google
+from llmring_replay.providers.gemini import render as wire_google
 from llmring_replay.simulator.script import Script
 from llmring_replay.simulator.simulation import Simulator
 from llmring_replay.simulator.wire import wire_for

@@ -80,7 +80,10 @@ def sse_event(data: str, event: str | None = None, *, end: str = "\n") -> bytes:
 def wire_for(provider: str) -> WireFormat:
     """The renderer module of `provider` (`openai`, `anthropic`, `google`, `ollama`)."""
     # Imported here: the wire modules import this one for its helpers.
-    from llmring_replay.simulator import wire_anthropic, wire_google, wire_ollama, wire_openai
+    from llmring_replay.providers.anthropic import render as wire_anthropic
+    from llmring_replay.providers.gemini import render as wire_google
+    from llmring_replay.providers.ollama import render as wire_ollama
+    from llmring_replay.providers.openai_chat import render as wire_openai
 
     wires: dict[str, WireFormat] = {
         "anthropic": wire_anthropic,

@@ -21,8 +21,8 @@ from llmring_replay.exceptions import (
     ProviderResponseError,
 )
 from llmring_replay.framing import splitter_for
-from llmring_replay.providers.anthropic import AnthropicCodec
-from llmring_replay.providers.anthropic_request import JSON_INSTRUCTION
+from llmring_replay.providers.anthropic.codec import AnthropicCodec
+from llmring_replay.providers.anthropic.request import JSON_INSTRUCTION
 from llmring_replay.providers.base import ProviderConfig
 from llmring_replay.providers.errors import to_exception
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk

@@ -26,7 +26,7 @@ from llmring_replay.framing import splitter_for
 from llmring_replay.providers import codec_class
 from llmring_replay.providers.base import ProviderConfig
 from llmring_replay.providers.errors import to_exception
-from llmring_replay.providers.google import GoogleCodec
+from llmring_replay.providers.gemini.codec import GoogleCodec
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
 
 MODEL = "gemini-2.5-flash"

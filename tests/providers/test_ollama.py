@@ -1,6 +1,6 @@
 """The Ollama codec: `/api/chat` NDJSON streams, request bodies, replies and errors.
 
-Streams are hand-written in the shape a real server sends (see `providers/ollama.py`), fed
+Streams are hand-written in the shape a real server sends (see `providers/ollama/codec.py`), fed
 through the real NDJSON splitter in small pieces, as a transport would hand them over.
 """
 
@@ -23,7 +23,7 @@ from llmring_replay.framing import splitter_for
 from llmring_replay.providers import codec_class
 from llmring_replay.providers.base import ProviderConfig
 from llmring_replay.providers.errors import to_exception
-from llmring_replay.providers.ollama import OllamaCodec
+from llmring_replay.providers.ollama.codec import OllamaCodec
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
 
 LOCAL = ProviderConfig("ollama", None, "http://localhost:11434")

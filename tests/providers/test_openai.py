@@ -19,7 +19,7 @@ from llmring_replay.framing import Event, splitter_for
 from llmring_replay.providers import codec_class
 from llmring_replay.providers.base import ProviderConfig
 from llmring_replay.providers.errors import to_exception
-from llmring_replay.providers.openai import OpenAICodec, normalize_finish_reason
+from llmring_replay.providers.openai_chat.codec import OpenAICodec, normalize_finish_reason
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
 
 DATA = Path(__file__).parent / "data" / "openai"

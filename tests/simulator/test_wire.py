@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 
 from llmring_replay.framing import Event, framing_for, splitter_for
+from llmring_replay.providers.anthropic import render as wire_anthropic
+from llmring_replay.providers.gemini import render as wire_google
+from llmring_replay.providers.ollama import render as wire_ollama
+from llmring_replay.providers.openai_chat import render as wire_openai
 from llmring_replay.simulator import (
     PROVIDERS,
     Script,
     ToolCallSpec,
     Usage,
-    wire_anthropic,
     wire_for,
-    wire_google,
-    wire_ollama,
-    wire_openai,
 )
 
 BODY = {"model": "m", "messages": [{"role": "user", "content": "Say hello"}]}

@@ -36,7 +36,7 @@ import httpx
 
 from llmring_replay.exceptions import ProviderResponseError
 from llmring_replay.framing import Event
-from llmring_replay.providers.anthropic_request import build_body
+from llmring_replay.providers.anthropic.request import build_body
 from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, parse_json
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, error_body, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk

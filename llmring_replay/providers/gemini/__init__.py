@@ -1,0 +1,1 @@
+"""Google Gemini (`:streamGenerateContent?alt=sse`): the codec and the response renderer."""

@@ -1,0 +1,1 @@
+"""Ollama (`POST /api/chat`, NDJSON): the codec and the response renderer."""
