@@ -1,36 +1,22 @@
-"""Provider codecs, one module each, found by provider name.
+"""Wire formats, one folder each (`openai_chat/`, `anthropic/`, `gemini/`, `ollama/`), listed
+by `registry`; the codecs they share are in `base` and the error mapping in `errors`.
 
 Codec modules are imported on first use, so `import llmring_replay` stays cheap and a
-provider's module is only loaded by the apps (and pytest runs) that talk to it.
+format's code is only loaded by the apps (and pytest runs) that talk to it.
 """
 
 from __future__ import annotations
 
-import importlib
-
-from llmring_replay.exceptions import ProviderNotFoundError
 from llmring_replay.providers.base import Codec, ProviderConfig
+from llmring_replay.providers.registry import FORMATS, Format, for_provider, provider_names
 
-__all__ = ["PROVIDERS", "Codec", "ProviderConfig", "codec_class"]
+__all__ = ["FORMATS", "PROVIDERS", "Codec", "Format", "ProviderConfig", "codec_class"]
 
-#: Provider name -> "module:class" of its codec.
-PROVIDERS: dict[str, str] = {
-    "openai": "llmring_replay.providers.openai_chat.codec:OpenAICodec",
-    "anthropic": "llmring_replay.providers.anthropic.codec:AnthropicCodec",
-    "google": "llmring_replay.providers.gemini.codec:GoogleCodec",
-    "ollama": "llmring_replay.providers.ollama.codec:OllamaCodec",
-}
+#: Provider name -> its default format, in display order.
+PROVIDERS: dict[str, Format] = {name: for_provider(name) for name in provider_names()}
 
 
-def codec_class(provider: str) -> type[Codec]:
-    """The codec class for `provider`; `ProviderNotFoundError` for an unknown name."""
-    try:
-        target = PROVIDERS[provider]
-    except KeyError:
-        known = ", ".join(sorted(PROVIDERS))
-        raise ProviderNotFoundError(
-            f"unknown provider {provider!r} (known: {known})", provider
-        ) from None
-    module_name, _, class_name = target.partition(":")
-    cls: type[Codec] = getattr(importlib.import_module(module_name), class_name)
-    return cls
+def codec_class(provider: str, api: str | None = None) -> type[Codec]:
+    """The codec class for `provider` (its default API, or `api`); `ProviderNotFoundError`
+    for an unknown name."""
+    return for_provider(provider, api).codec_class()

@@ -1,0 +1,94 @@
+"""The one list of wire formats, and what the rest of the code may ask about them.
+
+Each wire format lives in its own folder under `providers/` and describes itself with a
+`Format` (`providers.format`) in that folder's `__init__.py`: plain data (names, environment
+variables, hosts, API paths, defaults) and the dotted names of its modules, which are
+imported on first use so that `import llmring_replay` stays cheap. Code outside
+`providers/` asks this module (by provider name, by format name, or by a request's URL) and
+never names a provider itself.
+
+Adding a format: a folder with its modules and `FORMAT`, and one line in `_FOLDERS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from urllib.parse import urlsplit
+
+from llmring_replay.exceptions import ProviderNotFoundError
+from llmring_replay.providers.format import Format
+
+__all__ = [
+    "FORMATS",
+    "Format",
+    "by_name",
+    "for_provider",
+    "provider_names",
+    "recognize",
+]
+
+
+# One line per format, in the order people list them (and `serve` prints them).
+_FOLDERS = (
+    "llmring_replay.providers.openai_chat",
+    "llmring_replay.providers.anthropic",
+    "llmring_replay.providers.gemini",
+    "llmring_replay.providers.ollama",
+)
+
+
+#: Every format, in display order.
+FORMATS: tuple[Format, ...] = tuple(importlib.import_module(folder).FORMAT for folder in _FOLDERS)
+
+
+def by_name(name: str) -> Format:
+    """The format called `name` (its folder name); `ValueError` when there is none."""
+    for fmt in FORMATS:
+        if fmt.name == name:
+            return fmt
+    known = ", ".join(f.name for f in FORMATS)
+    raise ValueError(f"unknown wire format {name!r} (known: {known})")
+
+
+def provider_names() -> tuple[str, ...]:
+    """The provider names, each once, in display order."""
+    return tuple(dict.fromkeys(fmt.provider for fmt in FORMATS))
+
+
+def for_provider(provider: str, api: str | None = None) -> Format:
+    """The format `provider` speaks: its default, or the one named `api` (its folder name,
+    or the part after `<provider>_`: `for_provider("openai", "responses")`).
+
+    Raises `ProviderNotFoundError` for an unknown provider or API.
+    """
+    candidates = [fmt for fmt in FORMATS if fmt.provider == provider]
+    if not candidates:
+        known = ", ".join(sorted(provider_names()))
+        raise ProviderNotFoundError(f"unknown provider {provider!r} (known: {known})", provider)
+    for fmt in candidates:
+        if api is None and fmt.default_for_provider:
+            return fmt
+        if api is not None and api in (fmt.name, fmt.name.removeprefix(f"{provider}_")):
+            return fmt
+    apis = ", ".join(fmt.name.removeprefix(f"{provider}_") for fmt in candidates)
+    raise ProviderNotFoundError(
+        f"provider {provider!r} has no API {api!r} (known: {apis})", provider
+    )
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
+
+
+def recognize(url: str) -> Format | None:
+    """The format a request to `url` speaks: by its API path first (which tells OpenAI's
+    two APIs apart), else by a known public host; `None` for anything else."""
+    parts = urlsplit(url if _SCHEME.match(url) else f"http://{url}")
+    for fmt in FORMATS:
+        if fmt.matches_path(parts.path):
+            return fmt
+    host = (parts.hostname or "").lower()
+    for fmt in FORMATS:
+        if fmt.default_for_provider and host in fmt.hosts:
+            return fmt
+    return None
