@@ -13,6 +13,7 @@ merged usage (rule 4), and the one final chunk (rule 3).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ __all__ = [
     "StreamBuilder",
     "StreamDecoder",
     "call_arguments",
+    "derived_call_id",
     "drop_none",
     "parse_json",
 ]
@@ -76,6 +78,20 @@ def call_arguments(call: dict[str, Any], provider: str) -> dict[str, Any]:
             f"object, got {str(raw)[:200]!r}"
         )
     return value
+
+
+def derived_call_id(position: int, name: str, arguments: str) -> str:
+    """The id given to a tool call the provider sent without one: `call_` and 24 hex digits
+    of a hash of the call's position in the answer, its name and its arguments.
+
+    Deterministic, so transcripts, snapshots and cassettes do not change from run to run;
+    distinct for distinct calls in one answer (the position) and, unless the model repeats
+    a call word for word, across the turns of a conversation. It never goes back to the
+    provider: a provider without ids matches results by the function's name, which the
+    request builders find from the id through the assistant message that made the call.
+    """
+    digest = hashlib.sha256(json.dumps([position, name, arguments]).encode()).hexdigest()
+    return f"call_{digest[:24]}"
 
 
 def parse_json(raw: str) -> Any:
@@ -219,10 +235,16 @@ class StreamBuilder:
             call["name"] = name
 
     def tool_whole(self, call_id: str | None, name: str, arguments: Any) -> StreamChunk:
-        """Add a call that arrived complete (Gemini, Ollama); dict arguments are serialized."""
+        """Add a call that arrived complete (Gemini, Ollama); dict arguments are serialized.
+
+        A call without an id (Gemini's `"id": null`, older Ollama servers) gets a derived one
+        (`derived_call_id`), so an app can answer it by `call.id` as on any provider.
+        """
         if not isinstance(arguments, str):
             arguments = json.dumps(arguments if arguments is not None else {})
-        return self.tool_start(len(self._order), call_id, name, arguments)
+        position = len(self._order)
+        call_id = call_id or derived_call_id(position, name, arguments)
+        return self.tool_start(position, call_id, name, arguments)
 
     @property
     def has_tool_calls(self) -> bool:

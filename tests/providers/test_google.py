@@ -24,7 +24,7 @@ from llmring_replay.exceptions import (
 )
 from llmring_replay.framing import splitter_for
 from llmring_replay.providers import codec_class
-from llmring_replay.providers.base import ProviderConfig
+from llmring_replay.providers.base import ProviderConfig, derived_call_id
 from llmring_replay.providers.errors import to_exception
 from llmring_replay.providers.gemini.codec import GoogleCodec
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
@@ -205,7 +205,11 @@ def test_parallel_whole_function_calls() -> None:
     assert final.finish_reason == "tool_calls"
     assert final.provider_details == {"finish_reason": "STOP"}
     assert final.tool_calls == [
-        {"id": None, "type": "function", "function": {"name": "add", "arguments": '{"b":3,"a":2}'}},
+        {
+            "id": derived_call_id(0, "add", '{"b":3,"a":2}'),
+            "type": "function",
+            "function": {"name": "add", "arguments": '{"b":3,"a":2}'},
+        },
         {
             "id": "call-7",
             "type": "function",
@@ -360,7 +364,7 @@ def test_parse_response() -> None:
     assert response.finish_reason == "tool_calls"
     assert response.tool_calls == [
         {
-            "id": None,
+            "id": derived_call_id(0, "log", '{"level":"info"}'),
             "type": "function",
             "function": {"name": "log", "arguments": '{"level":"info"}'},
         }

@@ -21,7 +21,7 @@ from llmring_replay.exceptions import (
 )
 from llmring_replay.framing import splitter_for
 from llmring_replay.providers import codec_class
-from llmring_replay.providers.base import ProviderConfig
+from llmring_replay.providers.base import ProviderConfig, derived_call_id
 from llmring_replay.providers.errors import to_exception
 from llmring_replay.providers.ollama.codec import OllamaCodec
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
@@ -160,7 +160,8 @@ def test_tool_calls_on_separate_lines() -> None:
     # Ollama sends an object; OpenAI's shape wants a JSON string.
     assert isinstance(weather["function"]["arguments"], str)
     assert json.loads(weather["function"]["arguments"]) == {"city": "Paris", "units": "metric"}
-    assert clock["id"] is None  # no id on the wire: none invented
+    # No id on the wire (older servers): a derived one, stable, so the app can answer it.
+    assert clock["id"] == derived_call_id(1, "get_time", "{}")
     assert clock["function"] == {"name": "get_time", "arguments": "{}"}
     # `done_reason` says stop, but the answer is a set of calls.
     assert _assert_one_final(chunks).finish_reason == "tool_calls"
@@ -385,6 +386,28 @@ def test_request_tool_round_trip() -> None:
     }
     assert messages[2] == {"role": "tool", "content": '{"temp": 21}', "tool_name": "get_weather"}
     assert messages[3] == {"role": "tool", "content": "12:00", "tool_name": "get_time"}
+
+
+def test_calls_without_ids_are_answered_by_their_derived_ids() -> None:
+    # The decoded calls go back as the assistant message; results answer `call["id"]`,
+    # here in reverse order, and each still names its own tool.
+    calls = _decode(TOOL_STREAM)[-1].tool_calls or []
+    results = [
+        Message(role="tool", content=call["function"]["name"], tool_call_id=call["id"])
+        for call in reversed(calls)
+    ]
+    request = LLMRequest(
+        messages=[
+            Message(role="user", content="Weather and time?"),
+            Message(role="assistant", content="", tool_calls=calls),
+            *results,
+        ]
+    )
+    sent = _body(request)["messages"][2:]
+    assert [(m["tool_name"], m["content"]) for m in sent] == [
+        ("get_time", "get_time"),
+        ("get_weather", "get_weather"),
+    ]
 
 
 def test_request_tool_result_without_any_call() -> None:

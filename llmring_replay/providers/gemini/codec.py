@@ -10,8 +10,9 @@ The wire format's surprises, each handled here:
   last counts. `thoughtsTokenCount` is outside `candidatesTokenCount`.
 - Thinking arrives as text parts flagged `"thought": true` (given as `reasoning`, never in
   `delta`). `thoughtSignature` is an opaque sibling on any part, even an empty text part.
-- Function calls arrive whole (`args` an object), usually without an id, and end with a plain
-  `STOP`: `tool_calls` is inferred from the calls seen.
+- Function calls arrive whole (`args` an object), usually without an id (a stable one is
+  derived: `base.derived_call_id`), and end with a plain `STOP`: `tool_calls` is inferred
+  from the calls seen.
 - A candidate may lack `content` (safety stops); a blocked prompt has no candidate at all,
   only `promptFeedback.blockReason`.
 - Errors are google.rpc Status JSON even under `text/event-stream`; an invalid key is a 400

@@ -8,7 +8,8 @@ The wire format's surprises, and what this codec does about them:
 - Tool calls arrive whole, arguments a JSON *object*, several calls maybe on separate lines;
   chunks carry them in OpenAI's shape (arguments serialized). Sent back, arguments become an
   object again, and a tool result names its tool (`tool_name`, found by the call's id, else
-  the next unanswered call): Ollama matches results by name. Older servers give no call ids.
+  the next unanswered call): Ollama matches results by name. Older servers give no call
+  ids: a stable one is derived (`base.derived_call_id`).
 - `done_reason` is `stop` even after tool calls: that becomes `tool_calls`, as on OpenAI.
   `load`/`unload` (a bare load or eviction), unknown values and no reason at all (the
   runner's "connection closed") count as `stop`: the server did say `done`. The raw value
