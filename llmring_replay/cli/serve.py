@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -13,19 +14,23 @@ from llmring_replay.cli.errors import error_text
 from llmring_replay.cli.files import cassette_files, display, tracked, without_path
 from llmring_replay.cli.options import TIMING_OPTION
 from llmring_replay.cli.serve_cassettes import CassetteResponder
+from llmring_replay.cli.serve_record import check_record_usage, record_options, recording_proxy
 from llmring_replay.cli.stray import not_a_cassette, skip_note
 from llmring_replay.exceptions import CassetteError
 from llmring_replay.hosts import is_loopback
-from llmring_replay.providers import codec_class
-from llmring_replay.simulator import PROVIDERS, Simulator, SimulatorServer
+from llmring_replay.providers.registry import FORMATS
+from llmring_replay.simulator import Simulator, SimulatorServer
 
-__all__ = ["DEFAULT_PORT", "announce", "serve"]
+__all__ = ["DEFAULT_PORT", "announce", "client_settings", "serve"]
 
 DEFAULT_PORT = 8765
-_ORDER = ("openai", "anthropic", "google", "ollama")
+#: Who `client_settings` names for our own client's variables.
+OUR_CLIENT = "llmring-replay"
 
 
-def _responder(directory: Path, timing: str) -> tuple[CassetteResponder, str]:
+def _responder(
+    directory: Path, timing: str, *, allow_empty: bool = False
+) -> tuple[CassetteResponder, str]:
     cassettes = []
     for path in tracked(cassette_files([directory]), "Loading cassettes"):
         try:
@@ -36,7 +41,7 @@ def _responder(directory: Path, timing: str) -> tuple[CassetteResponder, str]:
                 click.echo(skip_note(path), err=True)
             else:
                 click.echo(f"Skipped {display(path)}: {without_path(exc.message, path)}", err=True)
-    if not cassettes:
+    if not cassettes and not allow_empty:
         raise click.ClickException(f"no cassette (*.yaml, *.yml) loaded from {display(directory)}")
     responder = CassetteResponder(cassettes, timing)
     count = len(responder.entries)
@@ -68,12 +73,32 @@ def _check_usage(cassette_dir: Path | None, simulate: Path | None) -> None:
         )
 
 
-def announce(server: SimulatorServer, what: str) -> None:
-    """Print what is served and the base URL each provider's client needs."""
+def client_settings(base_url: str) -> list[tuple[str, str, str]]:
+    """(environment variable, value, who reads it) that point each format's clients (every
+    official SDK, and ours where it reads another variable) at a server at `base_url`."""
+    # (variable, value) -> (format titles, clients), each in first-seen order.
+    readers: dict[tuple[str, str], tuple[dict[str, None], dict[str, None]]] = {}
+    for fmt in FORMATS:
+        value = base_url + fmt.base_url_suffix
+        for client, variable in [*fmt.client_base_url_env, (OUR_CLIENT, fmt.base_url_env)]:
+            titles, clients = readers.setdefault((variable, value), ({}, {}))
+            titles[fmt.title] = clients[client] = None
+    return [
+        (variable, value, f"{', '.join(titles)}: {', '.join(clients)}")
+        for (variable, value), (titles, clients) in readers.items()
+    ]
+
+
+def announce(server: SimulatorServer, what: str, details: Sequence[str] = ()) -> None:
+    """Print what is served and the variable each client reads for its base URL."""
     click.echo(f"Serving {what} at {server.base_url}")
-    click.echo("Point a client at it:")
-    for provider in sorted(PROVIDERS, key=_ORDER.index):
-        click.echo(f"  {codec_class(provider).base_url_env}={server.base_url_for(provider)}")
+    for line in details:
+        click.echo(line)
+    click.echo("Point a client at it (each reads its base URL from the variable shown):")
+    settings = client_settings(server.base_url)
+    width = max(len(f"{variable}={value}") for variable, value, _ in settings)
+    for variable, value, readers in settings:
+        click.echo(f"  {f'{variable}={value}':<{width}}  # {readers}")
     click.echo("Ctrl-C to stop.")
 
 
@@ -96,8 +121,17 @@ def announce(server: SimulatorServer, what: str) -> None:
     default=None,
     help="Answer from this YAML/JSON simulation script instead of cassettes.",
 )
+@record_options
 def serve(
-    cassette_dir: Path | None, host: str, port: int, timing: str, simulate: Path | None
+    *,
+    cassette_dir: Path | None,
+    host: str,
+    port: int,
+    timing: str,
+    simulate: Path | None,
+    record_mode: str,
+    upstreams: tuple[str, ...],
+    cassette: str | None,
 ) -> None:
     """Serve the OpenAI, Anthropic, Gemini and Ollama APIs locally for any client.
 
@@ -109,25 +143,39 @@ def serve(
     start) to use it: curl, the official SDKs, LLMRing. Hidden folders, node_modules,
     __pycache__ and YAML that is not a cassette are skipped, with a note on stderr.
 
+    With --record-mode once, new_episodes or all it is also a recording proxy: what the
+    cassettes do not answer is forwarded to the provider (or --upstream), streamed back as
+    it arrives and recorded (scrubbed) into CASSETTE_DIR/<format>.yaml, or --cassette NAME.
+    The credentials a client sends are forwarded, never written.
+
     \b
     Example:
       llmring-replay serve cassettes/ --timing speed=2
       OPENAI_BASE_URL=http://127.0.0.1:8765/v1 python app.py
       llmring-replay serve --simulate sims/slow_stream.yaml --port 0
+      llmring-replay serve cassettes/ --record-mode once
     """
     _check_usage(cassette_dir, simulate)
+    check_record_usage(record_mode, upstreams, cassette, simulate)
+    details: list[str] = []
     if simulate is not None:
         server = SimulatorServer(_simulator(simulate), host, port)
         what = f"the simulation {display(simulate)}"
     else:
-        responder, what = _responder(cassette_dir or Path("."), timing)
-        server = SimulatorServer(host=host, port=port, responder=responder)
+        directory = cassette_dir or Path(".")
+        recording = record_mode != "none"
+        responder, what = _responder(directory, timing, allow_empty=recording)
+        if recording:
+            proxy, details = recording_proxy(responder, directory, record_mode, upstreams, cassette)
+            server = SimulatorServer(host=host, port=port, responder=proxy)
+        else:
+            server = SimulatorServer(host=host, port=port, responder=responder)
     if not is_loopback(host):
         click.echo(
             f"Warning: {host} is not loopback: others on the network can reach this", err=True
         )
     try:
-        server.serve_forever(on_ready=lambda ready: announce(ready, what))
+        server.serve_forever(on_ready=lambda ready: announce(ready, what, details))
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
     click.echo("Stopped.")

@@ -25,11 +25,12 @@ from llmring_replay.cassette.normalize import guess_model, guess_provider
 from llmring_replay.cassette.scrub import SECRET_QUERY_PARAMS
 from llmring_replay.cli.files import display
 from llmring_replay.cli.jsondiff import describe_paths, differing_paths
+from llmring_replay.providers.registry import FORMATS
 from llmring_replay.simulator import Script, wire_for
 from llmring_replay.simulator.routes import ReceivedRequest, Reply
 from llmring_replay.timing import Timing, parse_timing
 
-__all__ = ["CassetteResponder", "RequestKey", "request_key"]
+__all__ = ["CassetteResponder", "RequestKey", "error_reply", "request_key"]
 
 #: (method, path, sorted query without credentials, canonical body)
 RequestKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, Any]]
@@ -65,6 +66,10 @@ def _entry(cassette: Cassette, index: int, interaction: Interaction) -> _Entry:
     return _Entry(where, index, interaction, key)
 
 
+def _key_of(request: ReceivedRequest) -> RequestKey:
+    return request_key(request.method, request.path, request.query.items(), request.content)
+
+
 def _delays(served_at: Sequence[float]) -> list[float]:
     previous = [0.0, *served_at[:-1]]
     return [max(0.0, at - before) for before, at in zip(previous, served_at, strict=True)]
@@ -87,13 +92,24 @@ class CassetteResponder:
         self._served: dict[RequestKey, int] = {}
 
     def __call__(self, request: ReceivedRequest) -> Reply:
-        key = request_key(request.method, request.path, request.query.items(), request.content)
-        candidates = self._by_key.get(key)
+        found = self.lookup(request)
+        return self.reply_for(found) if found is not None else self.miss(request)
+
+    def lookup(self, request: ReceivedRequest) -> Interaction | None:
+        """The recorded interaction that answers `request` (counted as served), if any."""
+        candidates = self._by_key.get(_key_of(request))
         if not candidates:
-            return self._miss(request, key)
+            return None
+        key = candidates[0].key
         count = self._served.get(key, 0)
         self._served[key] = count + 1
-        return self.reply_for(candidates[min(count, len(candidates) - 1)].interaction)
+        return candidates[min(count, len(candidates) - 1)].interaction
+
+    def add(self, cassette: Cassette, index: int) -> None:
+        """Answer from `cassette.interactions[index]` too (recorded while serving)."""
+        entry = _entry(cassette, index, cassette.interactions[index])
+        self.entries.append(entry)
+        self._by_key.setdefault(entry.key, []).append(entry)
 
     def reply_for(self, interaction: Interaction) -> Reply:
         """The recorded response as a `Reply`, its frames delayed by the timing policy."""
@@ -128,7 +144,10 @@ class CassetteResponder:
             reasons.append(f"body at {describe_paths(paths)}")
         return (*(int(flag) for flag in same), -len(paths)), ", ".join(reasons) or "nothing"
 
-    def _miss(self, request: ReceivedRequest, key: RequestKey) -> Reply:
+    def miss(self, request: ReceivedRequest, note: str | None = None) -> Reply:
+        """The provider-shaped error for a request nothing answers, naming the closest
+        recording and what differs; `note` says why nothing else was done about it."""
+        key = _key_of(request)
         text = f"llmring-replay serve: no recorded interaction matches {key[0]} {key[1]}"
         status = 404
         if self.entries:
@@ -138,10 +157,16 @@ class CassetteResponder:
             status = 400 if score[0] and score[1] else 404
         else:
             text += " (no cassettes loaded)"
-        provider = request.provider or guess_provider(request.path) or "openai"
-        body = request.body if isinstance(request.body, dict) else {}
-        model = str(body.get("model") or guess_model(request.path, None) or "unknown")
-        stream = body.get("stream") is True or "stream" in request.path.lower()
-        script = Script(status=status, error_message=text)
-        error = wire_for(provider).render_error(script, model, body, stream=stream)
-        return Reply(error.status, error.headers, [error.body], [0.0])
+        return error_reply(request, status, f"{text} ({note})" if note else text)
+
+
+def error_reply(request: ReceivedRequest, status: int, text: str) -> Reply:
+    """An error in the shape of the provider whose endpoint `request` called, so its client
+    raises its usual exception with `text` as the message."""
+    provider = request.provider or guess_provider(request.path) or FORMATS[0].provider
+    body = request.body if isinstance(request.body, dict) else {}
+    model = str(body.get("model") or guess_model(request.path, None) or "unknown")
+    stream = body.get("stream") is True or "stream" in request.path.lower()
+    script = Script(status=status, error_message=text)
+    error = wire_for(provider).render_error(script, model, body, stream=stream)
+    return Reply(error.status, error.headers, [error.body], [0.0])

@@ -12,8 +12,8 @@ import asyncio
 import http
 import json
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing, suppress
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
@@ -89,6 +89,7 @@ def _parse(request: h11.Request, content: bytes) -> ReceivedRequest:
         },
         body=body,
         content=content,
+        target=target,
     )
 
 
@@ -110,16 +111,39 @@ async def _send(
     response = h11.Response(status_code=reply.status, headers=headers, reason=_reason(reply.status))
     writer.write(_encode(conn, response))
     await writer.drain()
-    for index, frame in enumerate([] if head else reply.frames):
+    if reply.live is not None:
+        await _relay(conn, writer, reply.live, sent, head=head)
+    for index, frame in enumerate([] if head or reply.live else reply.frames):
         if reply.streamed:
             await asyncio.sleep(reply.delays[index])
-        data = _encode(conn, h11.Data(data=frame))
-        # Stamped just before the write: "sent at" can only be early, never late.
-        sent.append(SentFrame(time.perf_counter(), frame))
-        writer.write(data)
-        await writer.drain()
+        await _write_frame(conn, writer, frame, sent)
     writer.write(_encode(conn, h11.EndOfMessage()))
     await writer.drain()
+
+
+async def _write_frame(
+    conn: h11.Connection, writer: asyncio.StreamWriter, frame: bytes, sent: list[SentFrame]
+) -> None:
+    data = _encode(conn, h11.Data(data=frame))
+    # Stamped just before the write: "sent at" can only be early, never late.
+    sent.append(SentFrame(time.perf_counter(), frame))
+    writer.write(data)
+    await writer.drain()
+
+
+async def _relay(
+    conn: h11.Connection,
+    writer: asyncio.StreamWriter,
+    live: AsyncGenerator[bytes, None],
+    sent: list[SentFrame],
+    *,
+    head: bool,
+) -> None:
+    """Write each piece of a live body the moment it arrives (a proxy never buffers)."""
+    async with aclosing(live):
+        async for piece in live:
+            if piece and not head:
+                await _write_frame(conn, writer, piece, sent)
 
 
 async def _reject(conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
@@ -134,7 +158,7 @@ async def _reject(conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
 async def serve_connection(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
-    answer: Callable[[ReceivedRequest], Reply],
+    answer: Callable[[ReceivedRequest], Awaitable[Reply]],
     sent: list[SentFrame],
 ) -> None:
     """Serve requests on one connection until either side closes it; always closes it."""
@@ -145,7 +169,8 @@ async def serve_connection(
             if received is None:
                 break
             request = _parse(*received)
-            await _send(conn, writer, answer(request), sent, head=request.method == "HEAD")
+            reply = await answer(request)
+            await _send(conn, writer, reply, sent, head=request.method == "HEAD")
             if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
                 break  # `connection: close` (or HTTP/1.0): no next request on this one
             conn.start_next_cycle()

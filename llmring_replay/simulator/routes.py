@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,9 @@ class ReceivedRequest:
     content: bytes = b""
     #: The provider whose endpoint was called; `None` for an unknown route.
     provider: str | None = None
+    #: The request target as sent (path and query, still percent-encoded): what a proxy
+    #: forwards.
+    target: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,15 @@ class Reply:
     delays: list[float]
     #: Streamed (chunked, frame by frame) rather than sent whole with a content-length.
     streamed: bool = False
+    #: A body that is still arriving (a proxied answer): each piece is written as the
+    #: generator yields it, instead of `frames` and `delays`; the generator is closed when
+    #: the reply ends, also when the client goes away first.
+    live: AsyncGenerator[bytes, None] | None = None
 
 
-#: Answers one request instead of the scripts (`SimulatorServer(responder=...)`); called on
-#: the server's event loop, so it must not block.
-Responder = Callable[[ReceivedRequest], Reply]
+#: Answers one request instead of the scripts (`SimulatorServer(responder=...)`), returning
+#: the `Reply` or an awaitable of it; called on the server's event loop, so it must not block.
+Responder = Callable[[ReceivedRequest], Reply | Awaitable[Reply]]
 
 
 def _body_model(body: Any) -> str:

@@ -5,9 +5,9 @@ module runs the listening socket. Every request is kept in `.requests` and every
 `.sent` with the time it was written, so a test can prove a client saw frame 1 before frame 2
 was sent.
 
-Scripts answer by default; a `responder` (a callable from `ReceivedRequest` to `Reply`)
-answers instead when given: the hook `llmring-replay serve` uses to answer from cassettes
-while reusing this server's HTTP, routing and recording.
+Scripts answer by default; a `responder` (a callable from `ReceivedRequest` to a `Reply`,
+or to an awaitable of one) answers instead when given: the hook `llmring-replay serve` uses
+to answer from cassettes, or to proxy, while reusing this server's HTTP and recording.
 
 Three ways to run it:
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import itertools
 import logging
 import threading
@@ -111,6 +112,10 @@ class SimulatorServer:
             await asyncio.gather(*handlers, return_exceptions=True)
         await self._server.wait_closed()
         self._server = None
+        # A responder holding connections of its own (the recording proxy) closes them too.
+        closing = getattr(self.responder, "aclose", None)
+        if closing is not None:
+            await closing()
 
     async def __aenter__(self) -> SimulatorServer:
         await self.start()
@@ -198,7 +203,7 @@ class SimulatorServer:
             if task is not None:
                 self._handlers.discard(task)
 
-    def _reply_to(self, request: ReceivedRequest) -> Reply:
+    async def _reply_to(self, request: ReceivedRequest) -> Reply:
         route = find_route(request.path, request.query, request.body)
         provider = route.provider if route is not None else None
         request = dataclasses.replace(request, provider=provider)
@@ -210,7 +215,8 @@ class SimulatorServer:
             return json_reply(405, {"error": {"message": "use POST", "code": 405}})
         try:
             if self.responder is not None:
-                return self.responder(request)
+                reply = self.responder(request)
+                return await reply if inspect.isawaitable(reply) else reply
             assert route is not None and self.simulator is not None  # checked above / in init
             return plan_reply(route, self.simulator, request.body, next(self._seq))
         except Exception as exc:  # a script or responder failed: answer, don't hang the client

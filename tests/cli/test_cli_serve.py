@@ -194,10 +194,12 @@ def test_the_command_serves_cassettes_and_prints_base_urls(
         "Serving 1 interaction from 1 cassette in cassettes (timing instant)"
     )
     base = lines[0].rsplit(" at ", 1)[1]
-    assert f"  OPENAI_BASE_URL={base}/v1" in lines
-    assert f"  ANTHROPIC_BASE_URL={base}" in lines
-    assert f"  GOOGLE_GEMINI_BASE_URL={base}" in lines
-    assert f"  OLLAMA_BASE_URL={base}" in lines
+    settings = [line.split()[0] for line in lines if line.startswith("  ")]
+    assert f"OPENAI_BASE_URL={base}/v1" in settings
+    assert f"ANTHROPIC_BASE_URL={base}" in settings
+    assert f"GOOGLE_GEMINI_BASE_URL={base}" in settings
+    assert f"OLLAMA_BASE_URL={base}" in settings
+    assert f"OLLAMA_HOST={base}" in settings  # what the ollama SDK reads
     assert lines[-1] == "Stopped."
     assert results[0] == text_stream(WORDS).decode()
 
@@ -310,7 +312,7 @@ def test_the_installed_command_serves_until_ctrl_c(http: httpx.Client) -> None:
     try:
         assert process.stdout is not None
         lines = [process.stdout.readline() for _ in range(3)]
-        base_url = lines[2].strip().removeprefix("OPENAI_BASE_URL=")
+        base_url = lines[2].split()[0].removeprefix("OPENAI_BASE_URL=")
         assert base_url.startswith("http://127.0.0.1:"), lines
         with http.stream(
             "POST", base_url + "/chat/completions", content=interaction.request.body
