@@ -36,9 +36,10 @@ from llmring_replay.exceptions import (
 )
 from llmring_replay.framing import Event, splitter_for
 from llmring_replay.lockfile import Lockfile, find_lockfile, parse_model_ref
-from llmring_replay.providers import PROVIDERS, Codec, ProviderConfig, codec_class
+from llmring_replay.providers import Codec, ProviderConfig, codec_class
 from llmring_replay.providers.base import StreamDecoder
 from llmring_replay.providers.errors import to_exception, translate_http_errors
+from llmring_replay.providers.registry import for_provider, provider_names
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
 __all__ = ["LLMRing", "PLACEHOLDER_KEY"]
@@ -74,28 +75,28 @@ class LLMRing:
         self._lockfile: Lockfile | None = None
         self._configs: dict[str, ProviderConfig] = {}
         self._codecs: dict[str, Codec] = {}
-        for name in PROVIDERS:
+        for name in provider_names():
             self._configure_from_env(name)
 
     # -- configuration --------------------------------------------------------------------
 
     def _configure_from_env(self, name: str) -> None:
-        cls = codec_class(name)
-        api_key = next((os.environ[var] for var in cls.api_key_env if os.environ.get(var)), None)
-        if api_key is None and not cls.key_optional:
+        fmt = for_provider(name)
+        api_key = next((os.environ[var] for var in fmt.api_key_env if os.environ.get(var)), None)
+        if api_key is None and not fmt.key_optional:
             return
-        base_url = os.environ.get(cls.base_url_env) or cls.default_base_url
+        base_url = os.environ.get(fmt.base_url_env) or fmt.default_base_url
         self._configs[name] = ProviderConfig(name, api_key, base_url)
 
     def register_provider(
         self, name: str, api_key: str | None = None, base_url: str | None = None
     ) -> None:
         """Configure (or reconfigure) a provider; unset values fall back to the environment."""
-        cls = codec_class(name)
+        fmt = for_provider(name)
         current = self._configs.get(name)
         key = api_key if api_key is not None else (current.api_key if current else None)
         url = base_url or (current.base_url if current else None)
-        url = url or os.environ.get(cls.base_url_env) or cls.default_base_url
+        url = url or os.environ.get(fmt.base_url_env) or fmt.default_base_url
         self._configs[name] = ProviderConfig(name, key, url)
         self._codecs.pop(name, None)
 
@@ -110,7 +111,7 @@ class LLMRing:
             cls = codec_class(provider)
             config = self._configs.get(provider)
             if config is None:
-                variables = " or ".join(cls.api_key_env)
+                variables = " or ".join(cls.format.api_key_env)
                 raise ProviderNotFoundError(
                     f"provider {provider!r} is not configured: set {variables} "
                     "or call register_provider()",

@@ -22,6 +22,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from llmring_replay.providers.registry import recognize
+
 __all__ = [
     "decode_body",
     "first_header",
@@ -91,20 +93,11 @@ def decode_body(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, l
     return result, body
 
 
-_PROVIDER_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("google", re.compile(r"generativelanguage\.|:(?:stream)?generatecontent\b", re.I)),
-    ("anthropic", re.compile(r"anthropic\.com|/v1/messages(?:$|[?/])", re.I)),
-    ("openai", re.compile(r"api\.openai\.com|/chat/completions(?:$|\?)|/v1/responses\b", re.I)),
-    ("ollama", re.compile(r"/api/(?:chat|generate)(?:$|\?)", re.I)),
-)
-
-
 def guess_provider(uri: str) -> str | None:
-    """`openai`, `anthropic`, `google` or `ollama` from the URL's host and path, else None."""
-    for provider, pattern in _PROVIDER_HINTS:
-        if pattern.search(uri):
-            return provider
-    return None
+    """The provider whose API the URL calls (by its path, else its host: see
+    `providers.registry.recognize`), else None."""
+    fmt = recognize(uri)
+    return fmt.provider if fmt is not None else None
 
 
 _GEMINI_MODEL = re.compile(r"/models/([^/:?]+)")

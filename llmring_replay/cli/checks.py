@@ -21,10 +21,11 @@ from pydantic import ValidationError
 
 from llmring_replay.cassette import FORMAT_VERSION, Cassette, Interaction, find_secret
 from llmring_replay.cassette.schema import cassette_to_document
-from llmring_replay.cli.decode import codec_for, decode_interaction, model_of, provider_of
+from llmring_replay.cli.decode import codec_for, decode_interaction, format_of, model_of
 from llmring_replay.cli.errors import error_text
 from llmring_replay.cli.jsondiff import describe_paths, differing_paths
 from llmring_replay.cli.rebuild import rebuild_request
+from llmring_replay.providers import Format
 
 __all__ = [
     "body_findings",
@@ -74,13 +75,14 @@ def format_findings(cassette: Cassette) -> Iterator[str]:
 def body_findings(cassette: Cassette) -> Iterator[str]:
     """Responses the client could not read."""
     for index, interaction in enumerate(cassette.interactions):
-        provider = provider_of(interaction)
-        if provider is None:
+        fmt = format_of(interaction)
+        if fmt is None:
             continue
-        decoded = decode_interaction(interaction, provider)
+        decoded = decode_interaction(interaction, fmt)
         if decoded.error is not None and not decoded.provider_error:
             reason = getattr(decoded.error, "message", None) or repr(decoded.error)
-            yield f"interaction {index}: the {provider} codec cannot read the response: {reason}"
+            what = f"the {fmt.provider} codec cannot read the response"
+            yield f"interaction {index}: {what}: {reason}"
 
 
 def _why(exc: Exception) -> str:
@@ -93,7 +95,7 @@ def _why(exc: Exception) -> str:
     return error_text(exc)
 
 
-def _drift(index: int, interaction: Interaction, provider: str) -> str | None:
+def _drift(index: int, interaction: Interaction, fmt: Format) -> str | None:
     request = interaction.request
     try:
         recorded = json.loads(request.body or b"")
@@ -102,8 +104,8 @@ def _drift(index: int, interaction: Interaction, provider: str) -> str | None:
     if not isinstance(recorded, dict):
         return None
     try:
-        rebuilt = rebuild_request(provider, recorded, model_of(interaction), request.uri)
-        codec = codec_for(provider)
+        rebuilt = rebuild_request(fmt, recorded, model_of(interaction), request.uri)
+        codec = codec_for(fmt)
         built = codec.build_request(rebuilt.request, rebuilt.model, stream=rebuilt.stream)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return f"interaction {index}: request drift: no LLMRequest gives this body ({_why(exc)})"
@@ -117,9 +119,9 @@ def _drift(index: int, interaction: Interaction, provider: str) -> str | None:
 def drift_findings(cassette: Cassette) -> Iterator[str]:
     """Request bodies that the current client would build differently."""
     for index, interaction in enumerate(cassette.interactions):
-        provider = provider_of(interaction)
-        if provider is not None:
-            finding = _drift(index, interaction, provider)
+        fmt = format_of(interaction)
+        if fmt is not None:
+            finding = _drift(index, interaction, fmt)
             if finding is not None:
                 yield finding
 

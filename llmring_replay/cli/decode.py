@@ -13,21 +13,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from llmring_replay.cassette import Interaction, RecordedResponse
-from llmring_replay.cassette.normalize import guess_model, guess_provider
+from llmring_replay.cassette.normalize import guess_model
 from llmring_replay.exceptions import LLMRingError
 from llmring_replay.framing import splitter_for
-from llmring_replay.providers import PROVIDERS, Codec, ProviderConfig, codec_class
+from llmring_replay.providers import Codec, Format, ProviderConfig
 from llmring_replay.providers.errors import to_exception
+from llmring_replay.providers.registry import format_for
 from llmring_replay.schemas import StreamChunk
 
 __all__ = [
     "Decoded",
     "codec_for",
     "decode_interaction",
+    "format_of",
     "model_of",
-    "provider_of",
     "wants_stream",
 ]
 
@@ -58,10 +60,10 @@ class Decoded:
         return "status" in details and details.get("code") != "malformed_frame"
 
 
-def provider_of(interaction: Interaction) -> str | None:
-    """The interaction's provider (recorded, else guessed from the URL) if a codec speaks it."""
-    provider = interaction.provider or guess_provider(interaction.request.uri)
-    return provider if provider in PROVIDERS else None
+def format_of(interaction: Interaction) -> Format | None:
+    """The interaction's wire format: the API of its provider (recorded, else guessed from
+    the URL) that its URL calls; `None` when no codec speaks it."""
+    return format_for(interaction.provider, interaction.request.uri)
 
 
 def model_of(interaction: Interaction) -> str:
@@ -70,33 +72,33 @@ def model_of(interaction: Interaction) -> str:
     return interaction.model or guess_model(request.uri, request.body) or "unknown"
 
 
-def wants_stream(provider: str, interaction: Interaction) -> bool:
-    """Whether the recorded request asked for a stream (as our client would read it)."""
+def wants_stream(fmt: Format, interaction: Interaction) -> bool:
+    """Whether the recorded request asked for a stream that comes as frames, as our client
+    would read it (a stream that comes as one JSON array, Gemini's without `alt=sse`, is
+    read by `parse_response`)."""
     request = interaction.request
-    if provider == "google":
-        # Without `alt=sse` Gemini streams one JSON array, which `parse_response` reads.
-        return ":streamGenerateContent" in request.uri and "alt=sse" in request.uri
+    url = urlsplit(request.uri)
     try:
         body = json.loads(request.body or b"")
     except ValueError:
         body = None
-    if not isinstance(body, dict):
+    streams = fmt.request_streams(url.path, body)
+    if streams is None:
         return interaction.response.framing is not None
-    flag = body.get("stream")
-    return flag is not False if provider == "ollama" else flag is True
+    return streams and fmt.stream_as_frames(dict(parse_qsl(url.query)))
 
 
-def codec_for(provider: str, base_url: str = _OFFLINE_BASE_URL) -> Codec:
-    """A keyless codec for `provider` (decoding and request building need no key)."""
-    return codec_class(provider)(ProviderConfig(provider, None, base_url))
+def codec_for(fmt: Format, base_url: str = _OFFLINE_BASE_URL) -> Codec:
+    """A keyless codec for `fmt` (decoding and request building need no key)."""
+    return fmt.codec_class()(ProviderConfig(fmt.provider, None, base_url))
 
 
-def decode_interaction(interaction: Interaction, provider: str) -> Decoded:
-    """Decode the response as `provider`'s client would; any exception is kept, not raised."""
-    codec = codec_for(provider)
-    decoded = Decoded(provider, model_of(interaction))
+def decode_interaction(interaction: Interaction, fmt: Format) -> Decoded:
+    """Decode the response as `fmt`'s client would; any exception is kept, not raised."""
+    codec = codec_for(fmt)
+    decoded = Decoded(fmt.provider, model_of(interaction))
     try:
-        _decode_into(decoded, codec, interaction.response, wants_stream(provider, interaction))
+        _decode_into(decoded, codec, interaction.response, wants_stream(fmt, interaction))
     except Exception as exc:  # a codec bug is a finding too, never a crash of the CLI
         decoded.error = exc
     return decoded

@@ -14,7 +14,7 @@ from llmring_replay.cli.files import display
 from llmring_replay.cli.streaming import print_stream, summary_lines
 from llmring_replay.exceptions import ConfigurationError
 from llmring_replay.lockfile import parse_model_ref
-from llmring_replay.providers import codec_class
+from llmring_replay.providers.registry import for_provider
 from llmring_replay.schemas import LLMRequest, Message
 from llmring_replay.service import PLACEHOLDER_KEY, LLMRing
 from llmring_replay.transports import RecordingTransport
@@ -39,7 +39,7 @@ def _point_at(ring: LLMRing, model: str, base_url: str) -> None:
         provider, _ = parse_model_ref(ref)
         configured = ring.providers.get(provider)
         keyless = configured is None or configured.api_key is None
-        needs_key = keyless and not codec_class(provider).key_optional
+        needs_key = keyless and not for_provider(provider).key_optional
         ring.register_provider(provider, PLACEHOLDER_KEY if needs_key else None, base_url)
 
 

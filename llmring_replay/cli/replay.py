@@ -23,7 +23,7 @@ import click
 import httpx
 
 from llmring_replay.cassette import Cassette, RecordedRequest
-from llmring_replay.cli.decode import model_of, provider_of, wants_stream
+from llmring_replay.cli.decode import format_of, model_of, wants_stream
 from llmring_replay.cli.errors import error_text, reports_errors
 from llmring_replay.cli.files import display
 from llmring_replay.cli.options import FAULT_OPTION, TIMING_OPTION, load_faults
@@ -95,8 +95,8 @@ def _sendable(cassette: Cassette) -> Cassette:
 async def _play(replayer: ReplayTransport, index: int, as_json: bool) -> None:
     interaction = replayer.cassette.interactions[index]
     recorded = interaction.request
-    provider = provider_of(interaction)
-    if provider is None:
+    fmt = format_of(interaction)
+    if fmt is None:
         raise ConfigurationError(
             f"interaction {index}: no codec speaks {recorded.method} {recorded.uri} "
             "(unknown provider), so it cannot be decoded"
@@ -104,10 +104,10 @@ async def _play(replayer: ReplayTransport, index: int, as_json: bool) -> None:
     url = urlsplit(recorded.uri)
     # Named in the client's connection errors; any absolute URL does for building requests.
     base_url = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else _NO_HOST
-    request = LLMRequest(model=f"{provider}:{model_of(interaction)}", messages=_PLACEHOLDER)
+    request = LLMRequest(model=f"{fmt.provider}:{model_of(interaction)}", messages=_PLACEHOLDER)
     async with LLMRing(transport=_SendRecorded(replayer, recorded)) as ring:
-        ring.register_provider(provider, "replay", base_url)
-        streamed = wants_stream(provider, interaction) or interaction.response.status >= 400
+        ring.register_provider(fmt.provider, "replay", base_url)
+        streamed = wants_stream(fmt, interaction) or interaction.response.status >= 400
         chunks = ring.chat_stream(request) if streamed else _whole(ring, request)
         extra = {"interaction": index} if as_json else None
         stats = await print_stream(chunks, as_json=as_json, extra=extra)
@@ -132,14 +132,14 @@ async def _play_all(
     failures = 0
     for index in indexes:
         interaction = cassette.interactions[index]
-        provider = provider_of(interaction)
-        if provider is None and len(indexes) > 1:
+        fmt = format_of(interaction)
+        if fmt is None and len(indexes) > 1:
             # A request made on the side (a tokenizer download): not a stream to show.
             request = interaction.request
             click.echo(f"── interaction {index}: skipped, {request.method} {request.uri}", err=True)
             continue
-        if len(indexes) > 1 and not as_json:
-            click.echo(f"── interaction {index}: {provider}:{model_of(interaction)}")
+        if fmt is not None and len(indexes) > 1 and not as_json:
+            click.echo(f"── interaction {index}: {fmt.provider}:{model_of(interaction)}")
         try:
             await _play(replayer, index, as_json)
         except (LLMRingError, ValueError) as exc:  # ValueError: a fault that cannot apply

@@ -21,11 +21,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from llmring_replay.cassette import Cassette, Interaction, canonical_body
-from llmring_replay.cassette.normalize import guess_model, guess_provider
+from llmring_replay.cassette.normalize import guess_model
 from llmring_replay.cassette.scrub import SECRET_QUERY_PARAMS
 from llmring_replay.cli.files import display
 from llmring_replay.cli.jsondiff import describe_paths, differing_paths
-from llmring_replay.providers.registry import FORMATS
+from llmring_replay.providers.registry import FORMATS, recognize
 from llmring_replay.simulator import Script, wire_for
 from llmring_replay.simulator.routes import ReceivedRequest, Reply
 from llmring_replay.timing import Timing, parse_timing
@@ -161,12 +161,13 @@ class CassetteResponder:
 
 
 def error_reply(request: ReceivedRequest, status: int, text: str) -> Reply:
-    """An error in the shape of the provider whose endpoint `request` called, so its client
-    raises its usual exception with `text` as the message."""
-    provider = request.provider or guess_provider(request.path) or FORMATS[0].provider
+    """An error in the shape of the wire format whose endpoint `request` called, so its
+    client raises its usual exception with `text` as the message."""
+    # A path no format knows gets the first format's shape (the most common one).
+    fmt = recognize(request.path) or FORMATS[0]
     body = request.body if isinstance(request.body, dict) else {}
     model = str(body.get("model") or guess_model(request.path, None) or "unknown")
-    stream = body.get("stream") is True or "stream" in request.path.lower()
+    stream = bool(fmt.request_streams(request.path, body))
     script = Script(status=status, error_message=text)
-    error = wire_for(provider).render_error(script, model, body, stream=stream)
+    error = wire_for(fmt.name).render_error(script, model, body, stream=stream)
     return Reply(error.status, error.headers, [error.body], [0.0])

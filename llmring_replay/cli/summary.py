@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from llmring_replay.cassette import Cassette, Interaction
-from llmring_replay.cli.decode import decode_interaction, model_of, provider_of
+from llmring_replay.cli.decode import decode_interaction, format_of, model_of
 
 __all__ = [
     "InteractionFacts",
@@ -74,10 +74,10 @@ class InteractionFacts:
 def facts_for(index: int, interaction: Interaction) -> InteractionFacts:
     """Decode `interaction` and gather its facts."""
     offsets = [offset for offset, _ in interaction.response.frames()]
-    provider = provider_of(interaction)
+    fmt = format_of(interaction)
     outcome, completion = "-", None
-    if provider is not None:
-        decoded = decode_interaction(interaction, provider)
+    if fmt is not None:
+        decoded = decode_interaction(interaction, fmt)
         final = decoded.final
         if decoded.error is not None:
             outcome = type(decoded.error).__name__
@@ -90,7 +90,7 @@ def facts_for(index: int, interaction: Interaction) -> InteractionFacts:
         rate, unit = (completion / span, "tok/s") if completion else (len(offsets) / span, unit)
     return InteractionFacts(
         index=index,
-        provider=provider or interaction.provider or "?",
+        provider=fmt.provider if fmt is not None else interaction.provider or "?",
         model=model_of(interaction),
         status=interaction.response.status,
         offsets=offsets,

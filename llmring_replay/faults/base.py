@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import TypeAlias
 
-from llmring_replay.simulator.wire import PROVIDERS
+from llmring_replay.providers.registry import format_for, provider_names
 from llmring_replay.transports.replay import ReplayContext, ReplayPlan
 
-__all__ = ["BaseFault", "Selector", "content_type", "model_of", "provider_of", "selects"]
+__all__ = ["BaseFault", "Selector", "content_type", "format_of", "model_of", "selects"]
 
 #: Which interactions a fault touches: all (`None`), one by index in the cassette (`int`),
 #: those of one model (`str`: `"gpt-4o"` or `"openai:gpt-4o"`), or any predicate.
@@ -83,15 +83,17 @@ class BaseFault(ABC):
         return f"{type(self).__name__}({', '.join(shown)})"
 
 
-def provider_of(fault: BaseFault, context: ReplayContext) -> str:
-    """The interaction's provider, which shapes the error; a `ValueError` when unknown."""
+def format_of(fault: BaseFault, context: ReplayContext) -> str:
+    """The name of the interaction's wire format (its provider's API that its URL calls),
+    which shapes the error; a `ValueError` when the provider is unknown."""
     provider = context.provider
-    if provider is None or provider not in PROVIDERS:
+    fmt = format_for(provider, context.interaction.request.uri) if provider else None
+    if fmt is None:
         raise ValueError(
             f"{fault!r}: cannot shape an error for interaction {context.index}: its recorded "
-            f"provider is {provider!r}, not one of {', '.join(PROVIDERS)}"
+            f"provider is {provider!r}, not one of {', '.join(provider_names())}"
         )
-    return provider
+    return fmt.name
 
 
 def model_of(context: ReplayContext) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from llmring_replay.faults.base import BaseFault, content_type, model_of, provider_of
+from llmring_replay.faults.base import BaseFault, content_type, format_of, model_of
 from llmring_replay.faults.shapes import Shape, error_response, shape_for
 from llmring_replay.transports.replay import ReplayContext, ReplayPlan
 
@@ -32,9 +32,8 @@ def _serve_error(
     shape: Shape,
     retry_after: float | None,
 ) -> ReplayPlan:
-    provider = provider_of(fault, context)
     response = error_response(
-        provider,
+        format_of(fault, context),
         shape,
         model_of(context),
         retry_after=retry_after,
@@ -82,7 +81,7 @@ class _KindFault(BaseFault):
     kind: ClassVar[str]
 
     def rewrite(self, plan: ReplayPlan, context: ReplayContext) -> ReplayPlan:
-        shape = shape_for(provider_of(self, context), self.kind)
+        shape = shape_for(format_of(self, context), self.kind)
         return _serve_error(self, plan, context, shape, self.retry_hint())
 
     def retry_hint(self) -> float | None:

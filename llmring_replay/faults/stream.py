@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import httpx
 
-from llmring_replay.faults.base import BaseFault, content_type, model_of, provider_of
+from llmring_replay.faults.base import BaseFault, content_type, format_of, model_of
 from llmring_replay.faults.shapes import KINDS, error_frame, shape_for
 from llmring_replay.framing import framing_for
 from llmring_replay.transports.replay import Fault, ReplayContext, ReplayPlan
@@ -181,9 +181,9 @@ class InBandError(BaseFault):
 
     def rewrite(self, plan: ReplayPlan, context: ReplayContext) -> ReplayPlan:
         self.check_frame("at", self.at, 1, len(plan.frames), plan)
-        provider = provider_of(self, context)
-        shape = shape_for(provider, self.kind)
-        frame = error_frame(provider, shape, model_of(context), retry_after=self.retry_after)
+        wire_format = format_of(self, context)
+        shape = shape_for(wire_format, self.kind)
+        frame = error_frame(wire_format, shape, model_of(context), retry_after=self.retry_after)
         served_at = plan.frames[self.at - 1][0]
         return replace(plan, frames=[*plan.frames[: self.at - 1], (served_at, frame)])
 

@@ -25,6 +25,7 @@ import httpx
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
 from llmring_replay.framing import Event
 from llmring_replay.providers.errors import ErrorInfo
+from llmring_replay.providers.format import Format
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "call_arguments",
     "derived_call_id",
     "drop_none",
+    "other_keys",
     "parse_json",
 ]
 
@@ -51,6 +53,12 @@ class ProviderConfig:
 def drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
     """The mapping without its `None` values (so `0` and `False` survive, unlike `if v`)."""
     return {key: value for key, value in mapping.items() if value is not None}
+
+
+def other_keys(body: dict[str, Any], known: set[str]) -> dict[str, Any]:
+    """The items of a request body whose keys are not in `known` (for the inverses of
+    request building: what `LLMRequest` has no field for goes to `extra_params`)."""
+    return {key: value for key, value in body.items() if key not in known}
 
 
 _loads = json.loads
@@ -361,9 +369,16 @@ class StreamDecoder(ABC):
 
 
 class Codec(ABC):
-    """One provider's wire format: request building, stream and response decoding, errors."""
+    """One provider's wire format: request building, stream and response decoding, errors.
 
-    #: The provider name used in `provider:model`.
+    A subclass sets `format` (its folder's `FORMAT`); the class variables below are copied
+    from it when the class is made, so each fact is stated once, in the folder's
+    `__init__.py`.
+    """
+
+    #: The wire format this codec speaks: names, environment variables, defaults.
+    format: ClassVar[Format]
+    #: The provider name used in `provider:model` (`format.provider`).
     name: ClassVar[str]
     #: `sse` or `ndjson`.
     framing: ClassVar[str]
@@ -372,7 +387,18 @@ class Codec(ABC):
     api_key_env: ClassVar[tuple[str, ...]]
     base_url_env: ClassVar[str]
     #: Whether the provider works without a key (Ollama).
-    key_optional: ClassVar[bool] = False
+    key_optional: ClassVar[bool]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fmt = cls.__dict__.get("format")
+        if fmt is not None:
+            cls.name = fmt.provider
+            cls.framing = fmt.framing
+            cls.default_base_url = fmt.default_base_url
+            cls.api_key_env = fmt.api_key_env
+            cls.base_url_env = fmt.base_url_env
+            cls.key_optional = fmt.key_optional
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config

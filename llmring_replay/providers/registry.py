@@ -23,7 +23,10 @@ __all__ = [
     "FORMATS",
     "Format",
     "by_name",
+    "find_endpoint",
     "for_provider",
+    "format_for",
+    "lookup",
     "provider_names",
     "recognize",
 ]
@@ -77,6 +80,20 @@ def for_provider(provider: str, api: str | None = None) -> Format:
     )
 
 
+def lookup(name: str) -> Format:
+    """The format called `name`, or the default format of the provider `name`
+    (`openai_chat` and `openai` both give OpenAI Chat Completions); `ValueError` when
+    neither is known."""
+    for fmt in FORMATS:
+        if fmt.name == name:
+            return fmt
+    try:
+        return for_provider(name)
+    except ProviderNotFoundError:
+        known = ", ".join(dict.fromkeys([*provider_names(), *(f.name for f in FORMATS)]))
+        raise ValueError(f"unknown provider or wire format {name!r} (known: {known})") from None
+
+
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.I)
 
 
@@ -91,4 +108,27 @@ def recognize(url: str) -> Format | None:
     for fmt in FORMATS:
         if fmt.default_for_provider and host in fmt.hosts:
             return fmt
+    return None
+
+
+def format_for(provider: str | None, url: str) -> Format | None:
+    """The format of a recorded request: `provider`'s API that `url` calls (its default
+    when the path names none of them); without a provider, whatever `recognize` finds.
+    `None` for a provider no format speaks."""
+    found = recognize(url)
+    if provider is None or (found is not None and found.provider == provider):
+        return found
+    try:
+        return for_provider(provider)
+    except ProviderNotFoundError:
+        return None
+
+
+def find_endpoint(path: str) -> tuple[Format, str] | None:
+    """The format whose simulator endpoint `path` is (exactly), and the model the path
+    names (`""` when the body names it); `None` for any other path."""
+    for fmt in FORMATS:
+        model = fmt.endpoint_model(path)
+        if model is not None:
+            return fmt, model
     return None

@@ -1,32 +1,27 @@
 """From a received HTTP request to the reply the simulator sends: routing and rendering.
 
 Pure and synchronous: `plan_reply` reads a parsed request, asks the `Simulator` for a script
-and renders it with the provider's wire module into a `Reply` (status, headers, body frames
+and renders it with the wire format's renderer into a `Reply` (status, headers, body frames
 and the delay before each). The server only writes replies out on schedule.
 
-Routes:
-
-| method + path                                          | provider  | streams when            |
-|--------------------------------------------------------|-----------|-------------------------|
-| `POST /v1/chat/completions`                            | openai    | body `stream: true`     |
-| `POST /v1/messages`                                    | anthropic | body `stream: true`     |
-| `POST /v1beta/models/{model}:streamGenerateContent`    | google    | always (SSE if alt=sse) |
-| `POST /v1beta/models/{model}:generateContent`          | google    | never                   |
-| `POST /api/chat`                                       | ollama    | unless `stream: false`  |
+Routes: every `POST` to a path one of the registry's formats declares (`Format.endpoints`),
+e.g. `/v1/chat/completions`, `/v1/messages`, `/v1beta/models/{model}:streamGenerateContent`
+(and `/v1/...`), `/api/chat`. Whether the answer streams is the format's rule
+(`Format.request_streams`): the body's `stream` flag, or the path for Gemini, which
+without `alt=sse` streams one JSON array.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from llmring_replay.providers.gemini import render as wire_google
+from llmring_replay.providers.registry import find_endpoint
 from llmring_replay.simulator.script import Script
 from llmring_replay.simulator.simulation import Simulator
-from llmring_replay.simulator.wire import wire_for
+from llmring_replay.simulator.wire import WireFormat, wire_for
 
 __all__ = [
     "ReceivedRequest",
@@ -37,15 +32,6 @@ __all__ = [
     "json_reply",
     "plan_reply",
 ]
-
-_GEMINI_PATH = re.compile(
-    r"^/v1beta/models/(?P<model>[^/:]+):(?P<method>streamGenerateContent|generateContent)$"
-)
-_FIXED_PATHS = {
-    "/v1/chat/completions": "openai",
-    "/v1/messages": "anthropic",
-    "/api/chat": "ollama",
-}
 
 
 @dataclass(frozen=True)
@@ -78,6 +64,13 @@ class Route:
     stream: bool
     #: Gemini streaming without `alt=sse`: a JSON array rather than SSE.
     array: bool = False
+    #: The wire format's name (`openai_chat`, ...); `None`: the provider's default format.
+    format: str | None = None
+
+    @property
+    def wire(self) -> WireFormat:
+        """The renderer of the endpoint's wire format."""
+        return wire_for(self.format or self.provider)
 
 
 @dataclass
@@ -108,18 +101,14 @@ def _body_model(body: Any) -> str:
 
 def find_route(path: str, query: dict[str, str], body: Any) -> Route | None:
     """The provider endpoint for `path`; `None` when the simulator has no such route."""
-    provider = _FIXED_PATHS.get(path)
-    stream_flag = body.get("stream") if isinstance(body, dict) else None
-    if provider == "ollama":
-        # Ollama streams unless told otherwise.
-        return Route(provider, _body_model(body), stream_flag is not False)
-    if provider is not None:
-        return Route(provider, _body_model(body), stream_flag is True)
-    match = _GEMINI_PATH.match(path)
-    if match is None:
+    found = find_endpoint(path)
+    if found is None:
         return None
-    streaming = match["method"] == "streamGenerateContent"
-    return Route("google", match["model"], streaming, streaming and query.get("alt") != "sse")
+    fmt, model = found
+    streams = fmt.request_streams(path, body)
+    stream = fmt.streams_by_default if streams is None else streams
+    array = stream and not fmt.stream_as_frames(query)
+    return Route(fmt.provider, model or _body_model(body), stream, array, fmt.name)
 
 
 def json_reply(status: int, payload: Any, delay: float = 0.0, indent: int | None = None) -> Reply:
@@ -130,17 +119,18 @@ def json_reply(status: int, payload: Any, delay: float = 0.0, indent: int | None
 
 
 def _error_reply(route: Route, script: Script, body: Any) -> Reply:
-    wire = wire_for(route.provider)
-    error = wire.render_error(script, route.model, body, stream=route.stream)
+    error = route.wire.render_error(script, route.model, body, stream=route.stream)
     return Reply(error.status, error.headers, [error.body], script.delays(1))
 
 
 def _stream_reply(route: Route, script: Script, body: Any, seq: int) -> Reply:
+    wire = route.wire
     if route.array:
-        frames = wire_google.render_array(script, route.model, body, seq=seq)
-        content_type = wire_google.ARRAY_CONTENT_TYPE
+        # Only a format with `stream_query` (Gemini) has array answers, and their renderer.
+        array_wire = cast(Any, wire)
+        frames = array_wire.render_array(script, route.model, body, seq=seq)
+        content_type = array_wire.ARRAY_CONTENT_TYPE
     else:
-        wire = wire_for(route.provider)
         frames = wire.render_stream(script, route.model, body, seq=seq)
         content_type = wire.STREAM_CONTENT_TYPE
     headers = {"content-type": content_type}
@@ -148,7 +138,7 @@ def _stream_reply(route: Route, script: Script, body: Any, seq: int) -> Reply:
 
 
 def _whole_reply(route: Route, script: Script, body: Any, seq: int) -> Reply:
-    wire = wire_for(route.provider)
+    wire = route.wire
     payload = wire.render_json(script, route.model, body, seq=seq)
     # A whole answer takes as long as the stream it replaces would.
     stream_frames = len(wire.render_stream(script, route.model, body, seq=seq))

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from types import TracebackType
 
+from llmring_replay.providers.registry import lookup
 from llmring_replay.simulator.connection import SERVER_HEADER, SentFrame, serve_connection
 from llmring_replay.simulator.routes import (
     ReceivedRequest,
@@ -87,8 +88,9 @@ class SimulatorServer:
         return f"http://{host}:{self.port}"
 
     def base_url_for(self, provider: str) -> str:
-        """The base URL a client of `provider` needs (OpenAI's includes `/v1`, as usual)."""
-        return f"{self.base_url}/v1" if provider == "openai" else self.base_url
+        """The base URL a client of `provider` (or of a wire format) needs: OpenAI's
+        includes `/v1`, as usual (`Format.base_url_suffix`)."""
+        return self.base_url + lookup(provider).base_url_suffix
 
     # -- running in the current event loop -------------------------------------------------
 

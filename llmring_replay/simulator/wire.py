@@ -1,29 +1,33 @@
-"""What every provider's wire renderer offers, and the helpers they share.
+"""What every wire format's renderer offers, and the helpers they share.
 
-Each `wire_<provider>` module is a set of pure functions (no I/O, no clock, no randomness):
-the same script, model, body and request number `seq` always give the same bytes. The server
-writes their frames to a socket; fault simulation can splice, cut or corrupt them.
+Each format's `providers/<format>/render.py` is a set of pure functions (no I/O, no clock,
+no randomness): the same script, model, body and request number `seq` always give the same
+bytes. The server writes their frames to a socket; fault simulation can splice, cut or
+corrupt them.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple, Protocol
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol, cast
 
+from llmring_replay.providers.registry import lookup, provider_names
 from llmring_replay.simulator.script import Script
 
 __all__ = [
     "EPOCH",
-    "ErrorResponse",
     "PROVIDERS",
+    "ErrorResponse",
+    "Shape",
     "WireFormat",
     "dumps",
     "sse_event",
     "wire_for",
 ]
 
-#: The providers the simulator speaks.
-PROVIDERS = ("anthropic", "google", "ollama", "openai")
+#: The providers the simulator speaks, in display order.
+PROVIDERS = provider_names()
 
 #: A fixed clock for every rendered timestamp (2025-01-01T00:00:00Z), so output is stable.
 EPOCH = 1735689600
@@ -37,8 +41,23 @@ class ErrorResponse(NamedTuple):
     body: bytes
 
 
+@dataclass(frozen=True)
+class Shape:
+    """How a provider answers one kind of failure (`faults.shapes`): the status, and any
+    wording where the renderer's default for that status is not what the provider says."""
+
+    status: int
+    #: The message; `{model}` is replaced by the model, `{retry}` by OpenAI's "Please try
+    #: again in 2s." (or nothing). `None`: the renderer's default.
+    message: str | None = None
+    #: The provider's own code (OpenAI `code`, Anthropic `error.type`, Gemini `status`).
+    code: str | None = None
+    #: Whether the provider tells the client when to retry (headers or body).
+    retry_hint: bool = True
+
+
 class WireFormat(Protocol):
-    """The interface of a `wire_<provider>` module."""
+    """The interface of a format's `render` module."""
 
     #: Content type of a streamed response.
     STREAM_CONTENT_TYPE: str
@@ -65,6 +84,10 @@ class WireFormat(Protocol):
         """An in-band error frame for a failure in the middle of a 200 stream."""
         ...
 
+    #: Failure kind (`faults.shapes.KINDS`) -> how this format answers it, where that is not
+    #: the kind's usual status with the renderer's default wording.
+    FAULT_SHAPES: dict[str, Shape]
+
 
 def dumps(value: Any, *, separators: tuple[str, str] = (",", ":")) -> str:
     """JSON text without ASCII escaping (providers send UTF-8 as is)."""
@@ -77,21 +100,7 @@ def sse_event(data: str, event: str | None = None, *, end: str = "\n") -> bytes:
     return f"{head}data: {data}{end}{end}".encode()
 
 
-def wire_for(provider: str) -> WireFormat:
-    """The renderer module of `provider` (`openai`, `anthropic`, `google`, `ollama`)."""
-    # Imported here: the wire modules import this one for its helpers.
-    from llmring_replay.providers.anthropic import render as wire_anthropic
-    from llmring_replay.providers.gemini import render as wire_google
-    from llmring_replay.providers.ollama import render as wire_ollama
-    from llmring_replay.providers.openai_chat import render as wire_openai
-
-    wires: dict[str, WireFormat] = {
-        "anthropic": wire_anthropic,
-        "google": wire_google,
-        "ollama": wire_ollama,
-        "openai": wire_openai,
-    }
-    try:
-        return wires[provider]
-    except KeyError:
-        raise ValueError(f"unknown provider {provider!r} (known: {', '.join(PROVIDERS)})") from None
+def wire_for(name: str) -> WireFormat:
+    """The renderer module of a wire format (`openai_chat`, ...) or of a provider's default
+    format (`openai`, `anthropic`, `google`, `ollama`); `ValueError` for anything else."""
+    return cast(WireFormat, lookup(name).module("render"))

@@ -137,12 +137,12 @@ class LLMCassette:
 
     def new_ring(self) -> LLMRing:
         """An `LLMRing` on this cassette; in replay every provider has a placeholder key."""
-        from llmring_replay.providers import PROVIDERS
+        from llmring_replay.providers.registry import provider_names
         from llmring_replay.service import LLMRing
 
         ring = LLMRing(transport=self.transport)
         if not self.recording:
-            for name in PROVIDERS:
+            for name in provider_names():
                 if name not in ring.providers:
                     ring.register_provider(name, api_key=PLACEHOLDER_KEY)
         self._rings.append(ring)

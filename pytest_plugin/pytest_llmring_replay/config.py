@@ -12,7 +12,8 @@ folder (`.yaml` added when it has no suffix; `..` leads out of it, to a cassette
 several modules) or an absolute path; for a cross-provider test the provider is appended to
 it, so each provider keeps its own cassette.
 
-This module imports only the standard library and pytest: it runs at collection time.
+This module imports only the standard library, pytest and the registry of wire formats: it
+runs at collection time.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+# Plain data (no codec, no httpx): the registry is cheap enough for collection time.
+from llmring_replay.providers.registry import for_provider, provider_names
 
 if TYPE_CHECKING:
     from llmring_replay.timing import Timing
@@ -48,10 +52,7 @@ __all__ = [
 MARKER = "llm_cassette"
 #: The model a cross-provider test requests when the marker's `models` does not name one.
 DEFAULT_MODELS: Mapping[str, str] = {
-    "openai": "gpt-4o-mini",
-    "anthropic": "claude-3-5-haiku-20241022",
-    "google": "gemini-2.5-flash",
-    "ollama": "llama3.2",
+    name: for_provider(name).default_model for name in provider_names()
 }
 MARKER_KEYS = frozenset(
     {

@@ -22,13 +22,13 @@ def shown(path: _Path, start: _Path) -> str:
 def _keys(provider: str) -> tuple[str, bool] | None:
     """The key variables of `provider` (" or "-joined) and whether its key is optional."""
     from llmring_replay.exceptions import ProviderNotFoundError
-    from llmring_replay.providers import codec_class
+    from llmring_replay.providers.registry import for_provider
 
     try:
-        codec = codec_class(provider)
+        fmt = for_provider(provider)
     except ProviderNotFoundError:  # a provider the marker's `models` names, unknown to us
         return None
-    return " or ".join(codec.api_key_env), codec.key_optional
+    return " or ".join(fmt.api_key_env), fmt.key_optional
 
 
 def key_hint(provider: str | None) -> str:
@@ -38,10 +38,10 @@ def key_hint(provider: str | None) -> str:
         names, optional = keys
         when = " if it needs a key" if optional else ""
         return f"(recording talks to the real {provider} API: set {names}{when})"
-    from llmring_replay.providers import PROVIDERS
+    from llmring_replay.providers.registry import provider_names
 
     listed = []
-    for name in PROVIDERS:
+    for name in provider_names():
         names, optional = _keys(name) or ("", False)
         listed.append(f"{names} ({name}{', if it needs a key' if optional else ''})")
     return f"(recording talks to the real provider: set its API key: {', '.join(listed)})"

@@ -9,6 +9,7 @@ import pytest
 
 from llmring_replay.cli.decode import codec_for
 from llmring_replay.cli.rebuild import rebuild_request
+from llmring_replay.providers.registry import for_provider
 from llmring_replay.schemas import LLMRequest, Message
 
 MODELS = {
@@ -69,7 +70,9 @@ EXTRAS: dict[str, dict[str, Any]] = {
 
 
 def body_of(provider: str, request: LLMRequest, stream: bool) -> tuple[dict[str, Any], str]:
-    built = codec_for(provider).build_request(request, MODELS[provider], stream=stream)
+    built = codec_for(for_provider(provider)).build_request(
+        request, MODELS[provider], stream=stream
+    )
     return json.loads(built.content), str(built.url)
 
 
@@ -81,7 +84,7 @@ def test_rebuilding_then_building_gives_the_same_body(
 ) -> None:
     request = REQUESTS[name].model_copy(update={"extra_params": EXTRAS[provider]})
     body, url = body_of(provider, request, stream)
-    rebuilt = rebuild_request(provider, body, MODELS[provider], url)
+    rebuilt = rebuild_request(for_provider(provider), body, MODELS[provider], url)
     assert (rebuilt.model, rebuilt.stream) == (MODELS[provider], stream)
     again, _ = body_of(provider, rebuilt.request, stream)
     assert again == body
@@ -90,4 +93,5 @@ def test_rebuilding_then_building_gives_the_same_body(
 def test_what_llmrequest_cannot_say_is_an_error() -> None:
     body = {"model": "gpt-4o", "messages": [{"role": "developer", "content": "x"}]}
     with pytest.raises(ValueError, match="role"):
-        rebuild_request("openai", body, "gpt-4o", "https://api.openai.com/v1/chat/completions")
+        url = "https://api.openai.com/v1/chat/completions"
+        rebuild_request(for_provider("openai"), body, "gpt-4o", url)

@@ -146,6 +146,24 @@ def test_non_streaming_answers_are_json(
     assert text_of_answer(response.json()) == "Plain answer"
 
 
+@pytest.mark.parametrize("version", ["v1beta", "v1"])
+def test_gemini_answers_the_stable_v1_api_as_well_as_v1beta(
+    version: str, client: httpx.Client
+) -> None:
+    # google-genai calls /v1 when a client asks for the stable API version.
+    with SimulatorServer(Script(text="stable")) as sim:
+        base = f"{sim.base_url}/{version}/models/gemini-2.5-flash"
+        whole = client.post(f"{base}:generateContent", json={"contents": []})
+        with client.stream("POST", f"{base}:streamGenerateContent?alt=sse", json={}) as stream:
+            frames = read_frames(stream, "sse")
+    assert whole.json()["candidates"][0]["content"]["parts"][0]["text"] == "stable"
+    assert [(r.provider, r.path.split(":")[-1]) for r in sim.requests] == [
+        ("google", "generateContent"),
+        ("google", "streamGenerateContent"),
+    ]
+    assert "stable" in b"".join(frames).decode()
+
+
 def test_gemini_stream_without_alt_sse_is_a_json_array(client: httpx.Client) -> None:
     with SimulatorServer(Script(text="one two three")) as sim:
         url = sim.base_url + "/v1beta/models/gemini-2.5-flash:streamGenerateContent"

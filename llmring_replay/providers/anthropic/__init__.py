@@ -24,4 +24,5 @@ FORMAT = Format(
     hosts=("api.anthropic.com",),
     path_pattern=re.compile(r"/v1/messages$"),
     client_base_url_env=(("anthropic SDK", "ANTHROPIC_BASE_URL"),),
+    endpoints=("/v1/messages",),
 )

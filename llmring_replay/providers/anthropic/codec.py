@@ -36,6 +36,7 @@ import httpx
 
 from llmring_replay.exceptions import ProviderResponseError
 from llmring_replay.framing import Event
+from llmring_replay.providers.anthropic import FORMAT
 from llmring_replay.providers.anthropic.request import build_body
 from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, parse_json
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, error_body, to_exception
@@ -271,12 +272,7 @@ class AnthropicStreamDecoder(StreamDecoder):
 class AnthropicCodec(Codec):
     """Anthropic's Messages API. Request details: `providers.anthropic_request`."""
 
-    name = _PROVIDER
-    framing = "sse"
-    #: Without `/v1`, like the official SDK's `ANTHROPIC_BASE_URL`.
-    default_base_url = "https://api.anthropic.com"
-    api_key_env = ("ANTHROPIC_API_KEY",)
-    base_url_env = "ANTHROPIC_BASE_URL"
+    format = FORMAT
 
     def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
         """`POST /v1/messages` with a compact JSON body; see `anthropic_request.build_body`."""

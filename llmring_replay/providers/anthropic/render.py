@@ -14,9 +14,10 @@ import hashlib
 from typing import Any
 
 from llmring_replay.simulator.script import Script, TokenCounts
-from llmring_replay.simulator.wire import ErrorResponse, dumps, sse_event
+from llmring_replay.simulator.wire import ErrorResponse, Shape, dumps, sse_event
 
 __all__ = [
+    "FAULT_SHAPES",
     "JSON_CONTENT_TYPE",
     "JSON_INDENT",
     "STREAM_CONTENT_TYPE",
@@ -30,6 +31,13 @@ STREAM_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 JSON_CONTENT_TYPE = "application/json"
 # The API sends a whole (non-streaming) answer compact.
 JSON_INDENT: int | None = None
+
+#: Failures worded as the API words them; only Anthropic has a status of its own for
+#: `overloaded` (529 `overloaded_error`).
+FAULT_SHAPES = {
+    "model_not_found": Shape(404, "model: {model}"),
+    "overloaded": Shape(529, "Overloaded", "overloaded_error"),
+}
 
 _STOP_REASONS = {
     "stop": "end_turn",

@@ -24,4 +24,12 @@ FORMAT = Format(
     hosts=("generativelanguage.googleapis.com",),
     path_pattern=re.compile(r"/models/[^/:]+:(?:stream)?generateContent$", re.I),
     client_base_url_env=(("google-genai SDK", "GOOGLE_GEMINI_BASE_URL"),),
+    # The SDKs call `/v1beta` by default and `/v1` when asked for the stable API version.
+    endpoints=tuple(
+        f"/{version}/models/{{model}}:{method}"
+        for version in ("v1beta", "v1")
+        for method in ("streamGenerateContent", "generateContent")
+    ),
+    stream_path=re.compile(r":streamGenerateContent$"),
+    stream_query=("alt", "sse"),
 )

@@ -45,6 +45,7 @@ from llmring_replay.providers.errors import (
     parse_duration,
     to_exception,
 )
+from llmring_replay.providers.gemini import FORMAT
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["GoogleCodec", "GoogleStreamDecoder"]
@@ -378,11 +379,7 @@ class GoogleStreamDecoder(StreamDecoder):
 class GoogleCodec(Codec):
     """The Gemini API: `generateContent` and `streamGenerateContent?alt=sse`."""
 
-    name = "google"
-    framing = "sse"
-    default_base_url = "https://generativelanguage.googleapis.com"
-    api_key_env = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
-    base_url_env = "GOOGLE_GEMINI_BASE_URL"
+    format = FORMAT
 
     def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
         """A POST to `models/{model}:streamGenerateContent?alt=sse` or `:generateContent`."""

@@ -14,9 +14,10 @@ import json
 from typing import Any
 
 from llmring_replay.simulator.script import Script, TokenCounts
-from llmring_replay.simulator.wire import ErrorResponse, dumps, sse_event
+from llmring_replay.simulator.wire import ErrorResponse, Shape, dumps, sse_event
 
 __all__ = [
+    "FAULT_SHAPES",
     "ARRAY_CONTENT_TYPE",
     "JSON_CONTENT_TYPE",
     "JSON_INDENT",
@@ -54,6 +55,25 @@ _ERRORS: dict[int, tuple[str, str]] = {
     500: ("INTERNAL", "An internal error has occurred."),
     503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
     504: ("DEADLINE_EXCEEDED", "The request timed out."),
+}
+
+
+#: Failures worded as the API words them.
+FAULT_SHAPES = {
+    # A bad OAuth token; a bad *API key* is Gemini's 400 INVALID_ARGUMENT + API_KEY_INVALID
+    # (`StatusError(400)` renders that one). The explicit code keeps API_KEY_INVALID out.
+    "unauthorized": Shape(
+        401,
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential.",
+        "UNAUTHENTICATED",
+    ),
+    "model_not_found": Shape(
+        404,
+        "models/{model} is not found for API version v1beta, or is not supported for "
+        "generateContent. Call ListModels to see the list of available models and their "
+        "supported methods.",
+    ),
 }
 
 

@@ -26,4 +26,6 @@ FORMAT = Format(
     key_optional=True,
     # The ollama SDK reads OLLAMA_HOST, not our OLLAMA_BASE_URL.
     client_base_url_env=(("ollama SDK", "OLLAMA_HOST"),),
+    endpoints=("/api/chat",),
+    streams_by_default=True,
 )

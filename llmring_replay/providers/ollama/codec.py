@@ -38,6 +38,7 @@ from llmring_replay.providers.base import (
     parse_json,
 )
 from llmring_replay.providers.errors import ErrorInfo, error_body, to_exception
+from llmring_replay.providers.ollama import FORMAT
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["OllamaCodec", "OllamaStreamDecoder"]
@@ -239,13 +240,8 @@ def _body(request: LLMRequest, model: str, stream: bool) -> dict[str, Any]:
 class OllamaCodec(Codec):
     """Ollama `/api/chat`, local (no key) or cloud (bearer key)."""
 
-    name = _PROVIDER
-    framing = "ndjson"
-    default_base_url = "http://localhost:11434"
+    format = FORMAT
     path: ClassVar[str] = "/api/chat"
-    api_key_env = ("OLLAMA_API_KEY",)
-    base_url_env = "OLLAMA_BASE_URL"
-    key_optional = True
 
     def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
         """POST `/api/chat`; compact JSON in a fixed key order, so cassettes match."""

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from llmring_replay.simulator.script import Script
-from llmring_replay.simulator.wire import EPOCH, ErrorResponse, dumps
+from llmring_replay.simulator.wire import EPOCH, ErrorResponse, Shape, dumps
 
 __all__ = [
+    "FAULT_SHAPES",
     "JSON_CONTENT_TYPE",
     "JSON_INDENT",
     "STREAM_CONTENT_TYPE",
@@ -38,6 +39,23 @@ _ERRORS = {
     400: "invalid request",
     404: 'model "{model}" not found, try pulling it first',
     500: "an error was encountered while running the model",
+}
+
+_BUSY = "server busy, please try again.  maximum pending requests exceeded"
+
+#: Ollama itself has no keys and no quotas: its 401 and 429 are ollama.com's
+#: (`{"error": "unauthorized"}`, a usage-limit message), which carry no retry hint. Its
+#: answer to `overloaded` is the 503 it sends when its queue is full.
+FAULT_SHAPES = {
+    "unauthorized": Shape(401, "unauthorized"),
+    "forbidden": Shape(403, "forbidden"),
+    "rate_limit": Shape(
+        429,
+        "you've reached your hourly usage limit, please wait or upgrade to continue",
+        retry_hint=False,
+    ),
+    "unavailable": Shape(503, _BUSY),
+    "overloaded": Shape(503, _BUSY),
 }
 
 _START = datetime.fromtimestamp(EPOCH, tz=timezone.utc)

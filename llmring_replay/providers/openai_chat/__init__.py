@@ -25,4 +25,5 @@ FORMAT = Format(
     path_pattern=re.compile(r"/chat/completions$"),
     base_url_suffix="/v1",
     client_base_url_env=(("openai SDK", "OPENAI_BASE_URL"),),
+    endpoints=("/v1/chat/completions",),
 )

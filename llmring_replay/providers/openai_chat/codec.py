@@ -40,6 +40,7 @@ from llmring_replay.exceptions import LLMRingError
 from llmring_replay.framing import Event
 from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none, parse_json
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, error_body, to_exception
+from llmring_replay.providers.openai_chat import FORMAT
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
 
 __all__ = ["OpenAICodec", "OpenAIStreamDecoder", "normalize_finish_reason"]
@@ -350,11 +351,7 @@ def _parse_json_object(content: str) -> dict[str, Any] | None:
 class OpenAICodec(Codec):
     """OpenAI Chat Completions, also spoken by Groq, Ollama `/v1`, vLLM and gateways."""
 
-    name = "openai"
-    framing = "sse"
-    default_base_url = "https://api.openai.com/v1"
-    api_key_env = ("OPENAI_API_KEY",)
-    base_url_env = "OPENAI_BASE_URL"
+    format = FORMAT
 
     def build_request(self, request: LLMRequest, model: str, *, stream: bool) -> httpx.Request:
         """`POST {base}/chat/completions`; the body is compact JSON, keys in a fixed order."""

@@ -15,9 +15,10 @@ import json
 from typing import Any
 
 from llmring_replay.simulator.script import Script, TokenCounts
-from llmring_replay.simulator.wire import EPOCH, ErrorResponse, dumps, sse_event
+from llmring_replay.simulator.wire import EPOCH, ErrorResponse, Shape, dumps, sse_event
 
 __all__ = [
+    "FAULT_SHAPES",
     "JSON_CONTENT_TYPE",
     "JSON_INDENT",
     "STREAM_CONTENT_TYPE",
@@ -33,6 +34,20 @@ JSON_CONTENT_TYPE = "application/json"
 JSON_INDENT: int | None = 2
 
 _FINGERPRINT = "fp_simulator"
+
+#: Failures worded as the API words them (checked against the conformance recordings).
+FAULT_SHAPES = {
+    "forbidden": Shape(403, "Country, region, or territory not supported"),
+    "model_not_found": Shape(
+        404, "The model `{model}` does not exist or you do not have access to it."
+    ),
+    "rate_limit": Shape(
+        429,
+        "Rate limit reached for {model} on requests per min (RPM): Limit 3, Used 3, "
+        "Requested 1.{retry} Visit https://platform.openai.com/account/rate-limits to learn "
+        "more.",
+    ),
+}
 
 # status -> (type, code, default message), as the API answers them.
 _ERRORS: dict[int, tuple[str, str | None, str]] = {
@@ -177,5 +192,9 @@ def render_error(script: Script, model: str, body: Any, *, stream: bool = False)
 
 
 def render_error_frame(script: Script, model: str) -> bytes:
-    """An in-band `data: {"error": {...}}` event inside a 200 stream."""
-    return sse_event(dumps({"error": _error_object(script)}))
+    """An in-band `event: error` + `data: {"error": {...}}` event inside a 200 stream.
+
+    OpenAI-compatible servers name the event (as Groq does) *and* put the error under an
+    `"error"` key, so clients that look for either one see it.
+    """
+    return sse_event(dumps({"error": _error_object(script)}), "error")
