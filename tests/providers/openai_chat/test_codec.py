@@ -22,7 +22,7 @@ from llmring_replay.providers.errors import to_exception
 from llmring_replay.providers.openai_chat.codec import OpenAICodec, normalize_finish_reason
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
 
-DATA = Path(__file__).parent / "data" / "openai"
+DATA = Path(__file__).parent / "data"
 
 
 def make_codec(api_key: str | None = "sk-test", base_url: str | None = None) -> OpenAICodec:
