@@ -1,25 +1,36 @@
-"""Benchmark: `Matcher.match` on a 1,000-interaction cassette.
+"""Benchmark: `Matcher.match` from 10 to 10,000 interactions, beside its floors.
 
-Each round builds a fresh `Matcher` and replays all 1,000 requests in a shuffled order, each
-body a *new* bytes object (so no hash is cached, as with real requests). Rows:
+Per cassette size, each round builds a fresh `Matcher` and replays every request in a shuffled
+order, each body a *new* bytes object (so no hash is cached, as with real requests). Rows:
 
-- exact bytes: the client sends the bytes it recorded (the usual case: the fast path);
-- re-serialized: same JSON, other key order and spacing (cache miss: full canonicalization);
-- construction: building the index, per interaction.
+- `exact`: the client sends the bytes it recorded (the usual case);
+- `reserialized`: the same JSON with other key order and spacing, as an SDK other than the
+  recording one sends it (the body must be canonicalized);
+- `miss`: a request that matches nothing (one message changed), timed until the
+  `CassetteMatchError` naming the closest interaction is built;
+- `construct`: building the index, per interaction.
 
-Prints the median time per call; exits 1 when the exact-bytes median is above 5 us.
+Peers, measured in the same run on the same bodies: `dict-floor`, a dict lookup of
+`(method, url, body)` (what an exact match cannot beat), and `canon-floor`, `json.loads` +
+`json.dumps(sort_keys=True)` of the body (what canonicalizing cannot beat). Prints medians
+(µs per call), the ratio of each row to its floor, and the ratio of the largest size to the
+smallest, each in units of its floor at that size (so a change of machine load between
+sizes cancels out): a flat curve is O(1) per request. Exits 1 when a row grows more than
+`FLAT_RATIO` times from the smallest size to the largest (miss: from 1,000 to the largest).
 
-Run: `.venv/bin/python benchmarks/match.py [--rounds 15]`
+Run: `.venv/bin/python benchmarks/match.py [--sizes 10,100,1000,10000] [--rounds 5]`
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
 import time
+from collections.abc import Callable
 
 from llmring_replay.cassette import (
     Cassette,
@@ -28,9 +39,9 @@ from llmring_replay.cassette import (
     RecordedRequest,
     RecordedResponse,
 )
+from llmring_replay.exceptions import CassetteMatchError
 
-TARGET_US = 5.0
-INTERACTIONS = 1000
+FLAT_RATIO = 3.0
 URL = "https://api.openai.com/v1/chat/completions"
 
 
@@ -48,11 +59,11 @@ def _request(index: int) -> dict[str, object]:
     }
 
 
-def build() -> tuple[Cassette, list[bytes], list[bytes]]:
+def build(size: int) -> tuple[Cassette, list[bytes], list[bytes]]:
     """The cassette, the exact request bodies, and the same bodies re-serialized."""
     cassette = Cassette()
     exact, reserialized = [], []
-    for index in range(INTERACTIONS):
+    for index in range(size):
         request = _request(index)
         body = json.dumps(request, separators=(",", ":")).encode()
         cassette.interactions.append(
@@ -66,54 +77,121 @@ def build() -> tuple[Cassette, list[bytes], list[bytes]]:
     return cassette, exact, reserialized
 
 
-def per_call_us(cassette: Cassette, bodies: list[bytes], rounds: int) -> float:
-    """Median over rounds of the mean time per `match` call, in microseconds."""
-    rng = random.Random(3)
-    results = []
-    for _ in range(rounds):
-        matcher = Matcher(cassette)
-        order = list(range(INTERACTIONS))
-        rng.shuffle(order)
-        fresh = [bytes(bytearray(bodies[i])) for i in order]  # new objects: hash not cached
-        start = time.perf_counter()
-        for body in fresh:
-            matcher.match("POST", URL, body)
-        results.append((time.perf_counter() - start) / INTERACTIONS * 1e6)
-        assert not matcher.unplayed()
-    return statistics.median(results)
+def _fresh(bodies: list[bytes], rng: random.Random) -> list[bytes]:
+    order = list(range(len(bodies)))
+    rng.shuffle(order)
+    return [bytes(bytearray(bodies[i])) for i in order]  # new objects: hash not cached
 
 
-def construction_us(cassette: Cassette, rounds: int) -> float:
-    """Median time to build a `Matcher`, per interaction, in microseconds."""
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        Matcher(cassette)
-        times.append((time.perf_counter() - start) / INTERACTIONS * 1e6)
-    return statistics.median(times)
+def match_us(cassette: Cassette, bodies: list[bytes], rng: random.Random) -> float:
+    """Mean time per `match` call over a full shuffled replay, in microseconds."""
+    matcher = Matcher(cassette)
+    fresh = _fresh(bodies, rng)
+    start = time.perf_counter()
+    for body in fresh:
+        matcher.match("POST", URL, body)
+    elapsed = time.perf_counter() - start
+    assert not matcher.unplayed()
+    return elapsed / len(bodies) * 1e6
+
+
+def miss_us(cassette: Cassette, size: int) -> float:
+    """Time for one unmatched request, error message included, in microseconds."""
+    matcher = Matcher(cassette)
+    request = _request(size // 2)
+    request["messages"][3]["content"] = "a turn nobody recorded"  # type: ignore[index]
+    body = json.dumps(request).encode()
+    start = time.perf_counter()
+    try:
+        matcher.match("POST", URL, body)
+    except CassetteMatchError as error:
+        assert error.closest is not None
+    else:
+        raise AssertionError("the request should not match")
+    return (time.perf_counter() - start) * 1e6
+
+
+def construct_us(cassette: Cassette, size: int) -> float:
+    """Time to build a `Matcher`, per interaction, in microseconds."""
+    start = time.perf_counter()
+    Matcher(cassette)
+    return (time.perf_counter() - start) / size * 1e6
+
+
+def dict_floor_us(bodies: list[bytes], rng: random.Random) -> float:
+    """A dict lookup of `(method, url, body)` per request: the floor of an exact match."""
+    table = {("POST", URL, body): index for index, body in enumerate(bodies)}
+    fresh = _fresh(bodies, rng)
+    start = time.perf_counter()
+    for body in fresh:
+        table[("POST", URL, body)]
+    return (time.perf_counter() - start) / len(bodies) * 1e6
+
+
+def canon_floor_us(bodies: list[bytes], rng: random.Random) -> float:
+    """`json.loads` + sorted compact `json.dumps` per body: the floor of canonicalizing."""
+    fresh = _fresh(bodies, rng)
+    dumps, loads = json.dumps, json.loads
+    start = time.perf_counter()
+    for body in fresh:
+        dumps(loads(body), sort_keys=True, separators=(",", ":"))
+    return (time.perf_counter() - start) / len(bodies) * 1e6
 
 
 def main() -> int:
-    """Time, print the table; 1 when the target is missed."""
+    """Time every size, print the table; 1 when a curve is not flat."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    rounds = parser.parse_args().rounds
-    cassette, exact, reserialized = build()
-    exact_us = per_call_us(cassette, exact, rounds)
-    rows = [
-        ("match(), exact recorded bytes", exact_us),
-        (
-            "match(), re-serialized JSON (canonicalized)",
-            per_call_us(cassette, reserialized, rounds),
-        ),
-        ("Matcher(cassette), per interaction", construction_us(cassette, rounds)),
-    ]
-    print(f"{INTERACTIONS} interactions, ~{len(exact[0])} byte JSON bodies, median of {rounds}")
-    print(f"{'operation':<48}{'median':>12}")
-    for name, micros in rows:
-        print(f"{name:<48}{micros:>9.2f} us")
-    met = exact_us <= TARGET_US
-    print(f"target <= {TARGET_US} us per match: {'met' if met else 'MISSED'}")
+    parser.add_argument("--sizes", default="10,100,1000,10000")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    rng = random.Random(3)
+    table: dict[tuple[str, int], float] = {}
+    for size in sizes:
+        cassette, exact, reserialized = build(size)
+        # Fewer calls per round at small sizes would be all noise: repeat to ~10,000 calls.
+        repeat = max(1, 10_000 // size)
+        contenders: dict[str, Callable[[], float]] = {
+            "exact": lambda: match_us(cassette, exact, rng),  # noqa: B023
+            "dict-floor": lambda: dict_floor_us(exact, rng),  # noqa: B023
+            "reserialized": lambda: match_us(cassette, reserialized, rng),  # noqa: B023
+            "canon-floor": lambda: canon_floor_us(reserialized, rng),  # noqa: B023
+            "miss": lambda: miss_us(cassette, size),  # noqa: B023
+            "construct": lambda: construct_us(cassette, size),  # noqa: B023
+        }
+        samples: dict[str, list[float]] = {name: [] for name in contenders}
+        for _ in range(args.rounds):
+            for name, run in contenders.items():  # interleaved: noise hits all alike
+                samples[name].append(statistics.median(run() for _ in range(repeat)))
+        for name, values in samples.items():
+            table[name, size] = statistics.median(values)
+    load = os.getloadavg()[0]
+    print(f"Matcher.match, ~{len(exact[0])}-byte JSON bodies, median of {args.rounds} rounds,")
+    print(f"µs per call (load average {load:.2f})\n")
+    print(f"{'size':>7}" + "".join(f"{name:>14}" for name in contenders))
+    for size in sizes:
+        print(f"{size:>7,}" + "".join(f"{table[name, size]:>14.2f}" for name in contenders))
+    print("\nratios at each size (to the floor measured in the same run)")
+    print(f"{'size':>7}{'exact/dict':>14}{'reser/canon':>14}{'miss/canon':>14}")
+    for size in sizes:
+        exact_ratio = table["exact", size] / table["dict-floor", size]
+        reser_ratio = table["reserialized", size] / table["canon-floor", size]
+        miss_ratio = table["miss", size] / table["canon-floor", size]
+        print(f"{size:>7,}{exact_ratio:>13.1f}x{reser_ratio:>13.2f}x{miss_ratio:>13.0f}x")
+    small, large = sizes[0], sizes[-1]
+    miss_base = 1000 if 1000 in sizes and large > 1000 else small
+    rows = {"exact": "dict-floor", "reserialized": "canon-floor", "miss": "canon-floor"}
+    print(f"\ngrowth from the smallest size to {large:,}, in units of the floor at each size")
+    print(f"(a load change between sizes cancels out; target <= {FLAT_RATIO}x: flat)")
+    met = True
+    for name, floor in rows.items():
+        base = miss_base if name == "miss" else small
+        ratio = (table[name, large] / table[floor, large]) / (
+            table[name, base] / table[floor, base]
+        )
+        ok = ratio <= FLAT_RATIO
+        met = met and ok
+        print(f"  {name:<14}{base:>7,} -> {large:,}: {ratio:6.2f}x {'ok' if ok else 'MISSED'}")
     return 0 if met else 1
 
 

@@ -15,7 +15,8 @@ cassette.save()                                    # scrubbed, guarded, atomic
 Where to look: the model and its timing in `model`; the file format in `schema`; the safe
 YAML loader in `yamlio` and the exact dumper and atomic write in `writer`; the foreign
 flavours `load` recognises in `importers` (shared normalisation in `normalize`); the parse
-cache in `cache`; the secret rules in `scrub`; the matching rules in `match`.
+cache in `cache`; the secret rules in `scrub`; the matching rules in `match` (canonical
+forms in `canonical`, the closest interaction to a miss in `closest`).
 """
 
 from __future__ import annotations

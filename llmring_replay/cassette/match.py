@@ -11,20 +11,27 @@ Interactions play in order: a request is served by the first *unplayed* interact
 key, so the same request recorded twice plays twice, in order. When all of them have played,
 the request is an error unless `allow_repeats`, which serves the last one again.
 
-Speed: every recorded request's key is computed once, at construction, into an index; an
-incoming request is first looked up by its exact `(method, url, body)` (a dict hit when the
-client sends the bytes it sent when recording, the usual case), and canonicalized only
-on a miss of that cache.
+Speed, O(1) per request at any cassette size: every recorded request's key (its canonical
+URL and a 128-bit hash of its canonical body) is computed once, when it is indexed. An
+incoming request is first looked up by its exact `(method, url, body)` among the recorded
+ones (a dict hit when the client sends the bytes it sent when recording, the usual case),
+and only otherwise canonicalized: one `json.loads` and one sorted `json.dumps`, then a dict
+hit on the hash. A miss is explained from a bounded set of candidates (see `closest`).
 """
 
 from __future__ import annotations
 
-import difflib
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
+from llmring_replay.cassette.canonical import (
+    Url,
+    body_hash,
+    canonical_body,
+    canonical_url,
+    comparable,
+)
+from llmring_replay.cassette.closest import Candidates, explain_miss
 from llmring_replay.cassette.model import Cassette
 from llmring_replay.cassette.scrub import scrub_url
 from llmring_replay.exceptions import CassetteMatchError, CassetteUnplayedError
@@ -32,86 +39,10 @@ from llmring_replay.exceptions import CassetteMatchError, CassetteUnplayedError
 __all__ = ["MATCH_ON", "Matcher", "canonical_body", "canonical_url"]
 
 MATCH_ON = ("method", "uri", "body")
-_IGNORED = "<ignored>"
-_FAST_CACHE_LIMIT = 4096
-_MAX_DIFF_LINES = 40
+_SEEN_LIMIT = 1024  # incoming requests remembered (their bodies are kept alive meanwhile)
 _MAX_LISTED = 20
 
-Path = tuple[str, ...]
 Key = tuple[Any, Any, Any]
-
-
-def canonical_url(url: str) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
-    """Scheme, host, path and sorted query of `url` with its secrets removed."""
-    parts = urlsplit(scrub_url(url))
-    query = tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
-    return parts.scheme.lower(), parts.netloc.lower(), parts.path, query
-
-
-def _parse_json(body: bytes | None) -> tuple[bool, Any]:
-    if not body:
-        return False, None
-    try:
-        return True, json.loads(body)
-    except ValueError:  # includes UnicodeDecodeError
-        return False, None
-
-
-def _drop(value: Any, path: Path) -> None:
-    """Take `path` out of `value` in place: keys are deleted, list items masked."""
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        keys = list(value) if head == "*" else [head] if head in value else []
-    elif isinstance(value, list):
-        indexes = range(len(value)) if head == "*" else [int(head)] if head.isdigit() else []
-        keys = [i for i in indexes if i < len(value)]
-    else:
-        return
-    for key in keys:
-        if rest:
-            _drop(value[key], rest)
-        elif isinstance(value, dict):
-            del value[key]
-        else:
-            value[key] = _IGNORED
-
-
-def _comparable(body: bytes | None, ignore: Sequence[Path]) -> tuple[bool, Any]:
-    """(is JSON, parsed JSON with ignored paths taken out | raw bytes)."""
-    is_json, parsed = _parse_json(body)
-    if not is_json:
-        return False, body or b""
-    for path in ignore:
-        _drop(parsed, path)
-    return True, parsed
-
-
-def canonical_body(body: bytes | None, ignore_paths: Iterable[str] = ()) -> tuple[str, Any]:
-    """`("json", sorted compact JSON)` or `("raw", bytes)`; `ignore_paths` as in `Matcher`."""
-    is_json, value = _comparable(body, [tuple(p.split(".")) for p in ignore_paths])
-    if is_json:
-        return "json", json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "raw", value
-
-
-def _leaves(value: Any, prefix: str = "") -> dict[str, str]:
-    """Flatten JSON to `{path: leaf as JSON}`, to count how many values differ."""
-    if isinstance(value, dict) and value:
-        items: Iterable[tuple[Any, Any]] = value.items()
-    elif isinstance(value, list) and value:
-        items = enumerate(value)
-    else:
-        return {prefix: json.dumps(value, sort_keys=True, default=repr)}
-    flat: dict[str, str] = {}
-    for key, item in items:
-        flat.update(_leaves(item, f"{prefix}.{key}" if prefix else str(key)))
-    return flat
-
-
-def _pretty(is_json: bool, value: Any) -> list[str]:
-    if is_json:
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).splitlines()
-    return bytes(value).decode("utf-8", "replace").splitlines()
 
 
 class Matcher:
@@ -136,43 +67,30 @@ class Matcher:
         self._key_ids: dict[Key, int] = {}
         self._queues: list[list[int]] = []
         self._cursors: list[int] = []
-        self._fast: dict[tuple[str, str, bytes | None], int] = {}
-        self._urls: dict[str, Any] = {}  # a cassette has few distinct URLs
+        # Recorded (method, url, body) -> key id: as large as the cassette, never evicted.
+        self._exact: dict[tuple[str, str, bytes | None], int] = {}
+        # Incoming requests already canonicalized: bounded, for clients that repeat a request
+        # in other bytes than recorded.
+        self._seen: dict[tuple[str, str, bytes | None], int] = {}
+        self._urls: dict[str, Url] = {}  # recorded URLs, then incoming ones up to a bound
+        self._candidates = Candidates(cassette, self.ignore_paths)
         for index in range(len(cassette.interactions)):
             self.add(index, played=False)
 
-    def _key_id(self, method: str, url: str, body: bytes | None) -> int:
-        fast = (method, url, body)
-        key_id = self._fast.get(fast)
-        if key_id is not None:
-            return key_id
-        key = (
-            method.upper() if "method" in self.match_on else None,
-            self._url(url) if "uri" in self.match_on else None,
-            self._canonical(body) if "body" in self.match_on else None,
-        )
-        key_id = self._key_ids.setdefault(key, len(self._key_ids))
-        if key_id == len(self._queues):
-            self._queues.append([])
-            self._cursors.append(0)
-        if len(self._fast) >= _FAST_CACHE_LIMIT:
-            self._fast.clear()
-        self._fast[fast] = key_id
-        return key_id
-
-    def _url(self, url: str) -> Any:
+    def _url(self, url: str, *, recorded: bool = False) -> Url:
         canonical = self._urls.get(url)
         if canonical is None:
-            if len(self._urls) >= _FAST_CACHE_LIMIT:
-                self._urls.clear()
-            canonical = self._urls[url] = canonical_url(url)
+            canonical = canonical_url(url)
+            if recorded or len(self._urls) < _SEEN_LIMIT:
+                self._urls[url] = canonical
         return canonical
 
-    def _canonical(self, body: bytes | None) -> tuple[bool, Any]:
-        is_json, value = _comparable(body, self.ignore_paths)
-        if is_json:
-            value = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return is_json, value
+    def _key(self, method: str, url: Url, body: bytes | None) -> Key:
+        return (
+            method.upper() if "method" in self.match_on else None,
+            url if "uri" in self.match_on else None,
+            body_hash(body, self.ignore_paths) if "body" in self.match_on else None,
+        )
 
     def add(self, index: int, *, played: bool = True) -> None:
         """Index `cassette.interactions[index]` (e.g. one just recorded), played or not."""
@@ -180,16 +98,43 @@ class Matcher:
         while len(self._played) <= index:
             self._played.append(False)
         self._played[index] = played
-        self._queues[self._key_id(request.method, request.uri, request.body)].append(index)
+        exact = (request.method, request.uri, request.body)
+        key_id = self._exact.get(exact)
+        url = self._url(request.uri, recorded=True)
+        if key_id is None:
+            key = self._key(request.method, url, request.body)
+            key_id = self._key_ids.setdefault(key, len(self._key_ids))
+            if key_id == len(self._queues):
+                self._queues.append([])
+                self._cursors.append(0)
+            self._exact[exact] = key_id
+        self._queues[key_id].append(index)
+        self._candidates.add(index, request.method.upper(), url)
+
+    def _lookup(self, method: str, url: str, body: bytes | None) -> int | None:
+        """The key id of an incoming request, None when nothing recorded has its key."""
+        request = (method, url, body)
+        key_id = self._exact.get(request)
+        if key_id is None:
+            key_id = self._seen.get(request)
+        if key_id is None:
+            key_id = self._key_ids.get(self._key(method, self._url(url), body))
+            if key_id is not None:
+                if len(self._seen) >= _SEEN_LIMIT:
+                    self._seen.clear()
+                self._seen[request] = key_id
+        return key_id
 
     def match(self, method: str, url: str, body: bytes | None) -> int:
         """The index of the interaction that answers this request; marks it played.
 
         Raises `CassetteMatchError` naming the closest recorded interaction, with a diff.
         """
-        key_id = self._fast.get((method, url, body))
+        key_id = self._exact.get((method, url, body))  # the usual case, inlined
         if key_id is None:
-            key_id = self._key_id(method, url, body)
+            key_id = self._lookup(method, url, body)
+            if key_id is None:
+                raise self._miss(method, url, body, ())
         queue = self._queues[key_id]
         cursor = self._cursors[key_id]
         played = self._played
@@ -202,7 +147,7 @@ class Matcher:
             return index
         if self.allow_repeats and queue:
             return queue[-1]
-        raise self._miss(method, url, body)
+        raise self._miss(method, url, body, queue)
 
     @property
     def played(self) -> list[int]:
@@ -230,70 +175,13 @@ class Matcher:
     def _path(self) -> str:
         return str(self.cassette.path) if self.cassette.path else "(unsaved cassette)"
 
-    # --- the miss: find and explain the closest interaction --------------------------------
-
-    def _miss(self, method: str, url: str, body: bytes | None) -> CassetteMatchError:
+    def _miss(
+        self, method: str, url: str, body: bytes | None, also: Sequence[int]
+    ) -> CassetteMatchError:
         request_text = f"{method.upper()} {scrub_url(url)}"
         head = f"{self._path}: no recorded interaction matches {request_text}"
-        interactions = self.cassette.interactions
-        if not interactions:
+        if not self.cassette.interactions:
             return CassetteMatchError(f"{head}: the cassette is empty", self._path, request_text)
-        wanted = (method.upper(), canonical_url(url), *_comparable(body, self.ignore_paths))
-        scores = [self._score(i, wanted) for i in range(len(interactions))]
-        best = max(range(len(scores)), key=scores.__getitem__)
-        lines = [head, *self._explain(best, wanted)]
-        return CassetteMatchError("\n".join(lines), self._path, request_text, best)
-
-    def _recorded(self, index: int) -> tuple[str, Any, bool, Any]:
-        request = self.cassette.interactions[index].request
-        return (
-            request.method.upper(),
-            canonical_url(request.uri),
-            *_comparable(request.body, self.ignore_paths),
-        )
-
-    def _score(self, index: int, wanted: tuple[str, Any, bool, Any]) -> tuple[Any, ...]:
-        method, url, is_json, value = self._recorded(index)
-        if is_json and wanted[2]:
-            recorded, incoming = _leaves(value), _leaves(wanted[3])
-            differing = len(set(recorded.items()) ^ set(incoming.items()))
-        else:
-            differing = 0 if (is_json, value) == wanted[2:] else 1
-        return (method == wanted[0], url == wanted[1], -differing, not self._played[index], -index)
-
-    def _explain(self, index: int, wanted: tuple[str, Any, bool, Any]) -> list[str]:
-        method, url, is_json, value = self._recorded(index)
-        request = self.cassette.interactions[index].request
-        played = " (already played)" if self._played[index] else ""
-        lines = [f"closest: interaction {index}, {request.method} {scrub_url(request.uri)}{played}"]
-        if method != wanted[0] and "method" in self.match_on:
-            lines.append(f"  method differs: recorded {method}, requested {wanted[0]}")
-        if url != wanted[1] and "uri" in self.match_on:
-            lines.append("  URL differs (scheme, host, path, sorted query):")
-            lines.append(f"    recorded:  {url}")
-            lines.append(f"    requested: {wanted[1]}")
-        if (is_json, value) != wanted[2:] and "body" in self.match_on:
-            lines.append("  body differs:")
-            lines.extend("    " + line for line in self._diff(index, (is_json, value), wanted[2:]))
-        if len(lines) == 1:
-            lines.append(
-                "  it matches, but every matching interaction was already played: the request"
-                " was sent more often than recorded (allow_repeats=False)"
-            )
-        return lines
-
-    def _diff(self, index: int, recorded: tuple[bool, Any], wanted: tuple[Any, ...]) -> list[str]:
-        diff = list(
-            difflib.unified_diff(
-                _pretty(*recorded),
-                _pretty(bool(wanted[0]), wanted[1]),
-                fromfile=f"recorded (interaction {index})",
-                tofile="requested",
-                lineterm="",
-                n=2,
-            )
-        )
-        if len(diff) > _MAX_DIFF_LINES:
-            extra = len(diff) - _MAX_DIFF_LINES
-            diff = [*diff[:_MAX_DIFF_LINES], f"... ({extra} more diff lines)"]
-        return diff
+        wanted = (method.upper(), self._url(url), *comparable(body, self.ignore_paths))
+        best, lines = explain_miss(self._candidates, wanted, self._played, self.match_on, also)
+        return CassetteMatchError("\n".join([head, *lines]), self._path, request_text, best)
