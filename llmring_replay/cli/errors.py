@@ -16,42 +16,17 @@ import yaml
 from pydantic import ValidationError
 
 from llmring_replay.exceptions import CassetteError, LLMRingError
+from llmring_replay.places import validation_text
 
 __all__ = ["error_text", "one_line", "reports_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Validation errors listed in a message; past these, only how many more there are.
-_SHOWN_ERRORS = 3
-
 
 def one_line(message: str) -> str:
     """`message` on one line: its non-blank lines stripped and joined with " / "."""
     return " / ".join(line.strip() for line in message.splitlines() if line.strip())
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    """pydantic's `('scripts', 0, 'ttft')` as a reader writes it: `scripts[0].ttft`."""
-    text = ""
-    for part in loc:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
-
-
-def _validation_text(exc: ValidationError) -> str:
-    # pydantic's own text starts "1 validation error for Script", which names no field.
-    errors = exc.errors()
-    parts = [
-        f"{_location(error['loc'])}: {error['msg']}" if error["loc"] else error["msg"]
-        for error in errors[:_SHOWN_ERRORS]
-    ]
-    if len(errors) > _SHOWN_ERRORS:
-        parts.append(f"(and {len(errors) - _SHOWN_ERRORS} more)")
-    return "; ".join(parts)
 
 
 def _yaml_text(exc: yaml.MarkedYAMLError) -> str:
@@ -65,7 +40,7 @@ def _yaml_text(exc: yaml.MarkedYAMLError) -> str:
 def error_text(exc: BaseException) -> str:
     """What is wrong, on one line: pydantic errors as `loc: msg`, YAML errors with their line."""
     if isinstance(exc, ValidationError):
-        return _validation_text(exc)
+        return validation_text(exc)
     if isinstance(exc, yaml.MarkedYAMLError):
         return _yaml_text(exc)
     if isinstance(exc, LLMRingError):
