@@ -22,6 +22,7 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -35,6 +36,7 @@ from llmring_replay.exceptions import (
     ProviderNotFoundError,
 )
 from llmring_replay.framing import Event, splitter_for
+from llmring_replay.hosts import is_loopback
 from llmring_replay.lockfile import Lockfile, find_lockfile, parse_model_ref
 from llmring_replay.providers import Codec, ProviderConfig, codec_class
 from llmring_replay.providers.base import StreamDecoder
@@ -58,7 +60,8 @@ class LLMRing:
     `await ring.aclose()` when done. Providers are configured from the environment
     (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, `GEMINI_API_KEY`/`GOOGLE_API_KEY`; Ollama always;
     base URLs from `OPENAI_BASE_URL`, `ANTHROPIC_BASE_URL`, `GOOGLE_GEMINI_BASE_URL`,
-    `OLLAMA_BASE_URL`) and by `register_provider`.
+    `OLLAMA_BASE_URL`; a provider whose base URL is on this machine needs no key) and by
+    `register_provider`.
     """
 
     def __init__(
@@ -83,9 +86,13 @@ class LLMRing:
     def _configure_from_env(self, name: str) -> None:
         fmt = for_provider(name)
         api_key = next((os.environ[var] for var in fmt.api_key_env if os.environ.get(var)), None)
-        if api_key is None and not fmt.key_optional:
-            return
         base_url = os.environ.get(fmt.base_url_env) or fmt.default_base_url
+        if api_key is None and not fmt.key_optional:
+            # A server on this machine (the simulator, `serve`) checks no key: a base URL
+            # there is enough to configure the provider.
+            if not is_loopback(urlsplit(base_url).hostname):
+                return
+            api_key = PLACEHOLDER_KEY
         self._configs[name] = ProviderConfig(name, api_key, base_url)
 
     def register_provider(

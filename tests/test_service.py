@@ -23,7 +23,7 @@ from llmring_replay import (
     StreamChunk,
 )
 from llmring_replay.lockfile import Lockfile
-from llmring_replay.service import LLMRing
+from llmring_replay.service import PLACEHOLDER_KEY, LLMRing
 
 KEY_VARS = [
     "OPENAI_API_KEY",
@@ -119,6 +119,28 @@ def test_providers_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert providers["google"].api_key == "k-google"
     assert providers["ollama"].base_url == "http://localhost:11434"  # always configured
     assert "anthropic" not in providers
+
+
+@pytest.mark.parametrize(
+    ("base_url", "configured"),
+    [
+        ("http://127.0.0.1:8765", True),
+        ("http://localhost:8765", True),
+        ("http://[::1]:8765", True),
+        ("http://10.0.0.5:8765", False),
+        ("https://api.anthropic.example", False),
+    ],
+)
+def test_a_local_base_url_needs_no_key(
+    monkeypatch: pytest.MonkeyPatch, base_url: str, configured: bool
+) -> None:
+    # A simulator or `serve` on this machine checks no key: recording from it needs none.
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", base_url)
+    providers = LLMRing().providers
+    assert ("anthropic" in providers) is configured
+    if configured:
+        assert providers["anthropic"].api_key == PLACEHOLDER_KEY
+        assert providers["anthropic"].base_url == base_url
 
 
 def test_gemini_key_preferred_over_google_key(monkeypatch: pytest.MonkeyPatch) -> None:
