@@ -26,7 +26,8 @@ check: lint typecheck test
 wheel-check:
 	rm -rf dist && $(BIN)/python -m pip wheel --quiet --no-deps -w dist .
 	$(BIN)/python -c "import zipfile,glob; n=zipfile.ZipFile(glob.glob('dist/*.whl')[0]).namelist(); \
-	need=['llmring_replay/py.typed','pytest_llmring_replay/plugin.py','llmring_replay/cli/__init__.py']; \
+	need=['llmring_replay/py.typed','pytest_llmring_replay/plugin.py','llmring_replay/cli/__init__.py', \
+	'llmring_replay/simulator/scenario.schema.json','llmring_replay/simulator/scenarios/weather.yaml']; \
 	missing=[x for x in need if x not in n]; assert not missing, missing; print('wheel ok:', len(n), 'files')"
 
 # The main job, offline: the bundled cassettes of all four providers through LLMRing.

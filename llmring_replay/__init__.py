@@ -27,6 +27,7 @@ from llmring_replay.exceptions import (
     ProviderRateLimitError,
     ProviderResponseError,
     ProviderTimeoutError,
+    ScenarioError,
     is_retryable_error,
 )
 from llmring_replay.lockfile import Lockfile
@@ -61,6 +62,7 @@ __all__ = [
     "ProviderRateLimitError",
     "ProviderResponseError",
     "ProviderTimeoutError",
+    "ScenarioError",
     "StreamChunk",
     "__version__",
     "is_retryable_error",

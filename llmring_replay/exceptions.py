@@ -3,6 +3,7 @@
 ```
 LLMRingError
 ├── ConfigurationError
+│   └── ScenarioError(path, place)            a simulator scenario that breaks its schema
 ├── ProviderError(provider, status_code, retryable)
 │   ├── ProviderAuthenticationError           401, 403, Gemini 400 API_KEY_INVALID
 │   ├── ProviderRateLimitError(retry_after)   429
@@ -52,6 +53,7 @@ __all__ = [
     "ProviderRateLimitError",
     "ProviderResponseError",
     "ProviderTimeoutError",
+    "ScenarioError",
     "is_retryable_error",
 ]
 
@@ -67,6 +69,26 @@ class LLMRingError(Exception):
 
 class ConfigurationError(LLMRingError):
     """Error in configuration (missing keys, invalid values, bad model references)."""
+
+
+class ScenarioError(ConfigurationError):
+    """A simulator scenario (or simulation script) file is unreadable or breaks its schema.
+
+    `path` names the file (or the built-in scenario), `place` the spot in it
+    (`rules[2].match.turn`), `line` its line when known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        place: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.place = place
+        self.line = line
 
 
 class ProviderError(LLMRingError):

@@ -103,7 +103,9 @@ async def _send(
 ) -> None:
     """Write `reply` on schedule; a response to HEAD has headers only."""
     headers = [*reply.headers.items(), ("server", SERVER_HEADER)]
-    if not reply.streamed:
+    if reply.headers_delay:
+        await asyncio.sleep(reply.headers_delay)
+    if not reply.streamed and not reply.cut:
         # A whole body goes out after its delay, headers and all, with a length.
         await asyncio.sleep(reply.delays[0])
         headers.append(("content-length", str(sum(map(len, reply.frames)))))
@@ -114,9 +116,11 @@ async def _send(
     if reply.live is not None:
         await _relay(conn, writer, reply.live, sent, head=head)
     for index, frame in enumerate([] if head or reply.live else reply.frames):
-        if reply.streamed:
+        if reply.streamed or reply.cut:
             await asyncio.sleep(reply.delays[index])
         await _write_frame(conn, writer, frame, sent)
+    if reply.cut:
+        return  # no end of body: the caller closes the connection mid-response
     writer.write(_encode(conn, h11.EndOfMessage()))
     await writer.drain()
 

@@ -2,7 +2,8 @@
 
 Pure and synchronous: `plan_reply` reads a parsed request, asks the `Simulator` for a script
 and renders it with the wire format's renderer into a `Reply` (status, headers, body frames
-and the delay before each). The server only writes replies out on schedule.
+and the delay before each), then applies the script's faults (`faulted`). The server only
+writes replies out on schedule.
 
 Routes: every `POST` to a path one of the registry's formats declares (`Format.endpoints`),
 e.g. `/v1/chat/completions`, `/v1/messages`, `/v1beta/models/{model}:streamGenerateContent`
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from llmring_replay.providers.registry import find_endpoint
+from llmring_replay.simulator.request_view import request_number
 from llmring_replay.simulator.script import Script
 from llmring_replay.simulator.simulation import Simulator
 from llmring_replay.simulator.wire import WireFormat, wire_for
@@ -66,6 +68,8 @@ class Route:
     array: bool = False
     #: The wire format's name (`openai_chat`, ...); `None`: the provider's default format.
     format: str | None = None
+    #: The request path (no query), which scenario rules may match on.
+    path: str = ""
 
     @property
     def wire(self) -> WireFormat:
@@ -87,6 +91,10 @@ class Reply:
     #: generator yields it, instead of `frames` and `delays`; the generator is closed when
     #: the reply ends, also when the client goes away first.
     live: AsyncGenerator[bytes, None] | None = None
+    #: Seconds before the headers are sent (a stall before the first byte).
+    headers_delay: float = 0.0
+    #: Close the connection after the last frame instead of ending the body (a disconnect).
+    cut: bool = False
 
 
 #: Answers one request instead of the scripts (`SimulatorServer(responder=...)`), returning
@@ -108,7 +116,7 @@ def find_route(path: str, query: dict[str, str], body: Any) -> Route | None:
     streams = fmt.request_streams(path, body)
     stream = fmt.streams_by_default if streams is None else streams
     array = stream and not fmt.stream_as_frames(query)
-    return Route(fmt.provider, model or _body_model(body), stream, array, fmt.name)
+    return Route(fmt.provider, model or _body_model(body), stream, array, fmt.name, path)
 
 
 def json_reply(status: int, payload: Any, delay: float = 0.0, indent: int | None = None) -> Reply:
@@ -148,12 +156,34 @@ def _whole_reply(route: Route, script: Script, body: Any, seq: int) -> Reply:
 
 
 def plan_reply(route: Route, simulator: Simulator, body: Any, seq: int) -> Reply:
-    """Ask the simulator for a script and render the provider's answer to it."""
+    """Ask the simulator for a script and render the provider's answer to it.
+
+    `seq` numbers the request (in ids such as `chatcmpl-sim000001`), unless the simulator
+    derives ids from the request itself (scenarios: the same request, the same bytes).
+    """
     if not isinstance(body, dict):
         return json_reply(400, {"error": {"message": "the request body must be a JSON object"}})
-    script = simulator.script_for(route.provider, route.model, body)
+    script = simulator.script_for(
+        route.provider, route.model, body, path=route.path, wire_format=route.format
+    )
+    if simulator.stable_ids:
+        seq = request_number(route.path, body)
     if script.is_error:
-        return _error_reply(route, script, body)
-    if route.stream:
-        return _stream_reply(route, script, body, seq)
-    return _whole_reply(route, script, body, seq)
+        reply = _error_reply(route, script, body)
+    elif route.stream:
+        reply = _stream_reply(route, script, body, seq)
+    else:
+        reply = _whole_reply(route, script, body, seq)
+    if script.fault:
+        # Imported on demand: faults bring the replay transport's machinery along.
+        from llmring_replay.simulator.faulted import apply_faults
+
+        reply = apply_faults(
+            reply,
+            script.fault,
+            provider=route.format or route.provider,
+            model=script.reported_model(route.model),
+            path=route.path,
+            attempt=simulator.attempt(route.path, body),
+        )
+    return reply

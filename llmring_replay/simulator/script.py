@@ -5,17 +5,28 @@ usage, timing, or an error status). The `wire_*` renderers turn it into each pro
 bytes. Scripts are plain pydantic models, so a simulation can be written as YAML or JSON
 for `llmring-replay serve --simulate FILE`.
 
-Which script answers which request is the `Simulator`'s business (`simulation.py`).
+Which script answers which request is the `Simulator`'s business (`simulation.py`); a
+scenario (`scenario.py`) chooses by rules on the request.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from llmring_replay.simulator.profiles import PROFILES, TimingProfile, profile_names
 
 __all__ = [
     "FinishReason",
@@ -48,6 +59,11 @@ def _split_even(text: str, parts: int) -> list[str]:
         return []
     step = -(-len(text) // parts)  # ceiling division: never more than `parts` pieces
     return _split_size(text, step)
+
+
+def _one_or_more(value: Any) -> Any:
+    """One string as a list of one (a field taking a string or a list of them)."""
+    return [value] if isinstance(value, str) else value
 
 
 def _count_words(value: Any) -> int:
@@ -139,10 +155,21 @@ class Script(BaseModel):
     """Reported token counts; missing ones are derived from word counts."""
     model: str | None = None
     """The model the server reports (e.g. a dated snapshot); default: the requested one."""
+    timing: str | TimingProfile | None = None
+    """A timing profile: a name (`instant`, `fast`, `typical`, `slow-reasoning`, or one of
+    the scenario's `profiles`) or `{ttft, interval, jitter}`; it sets those three where the
+    script does not.
+    """
     ttft: float = Field(default=0.0, ge=0)
     """Seconds before the first frame (time to first token)."""
     interval: float = Field(default=0.0, ge=0)
     """Seconds between later frames."""
+    jitter: float = Field(default=0.0, ge=0, le=1)
+    """Each delay (but explicit `gaps`) scaled by a factor in `1 - jitter .. 1 + jitter`."""
+    seed: int | None = None
+    """Seeds the jitter; scenarios derive it from the request when unset (same request,
+    same timing).
+    """
     gaps: list[float] | None = None
     """Explicit delays: `gaps[i]` is the wait before frame `i`; frames past the end of the
     list fall back to `ttft` (frame 0) / `interval`.
@@ -157,6 +184,14 @@ class Script(BaseModel):
     """
     retry_after: float | None = Field(default=None, ge=0)
     """Seconds a rate-limited client should wait (`retry-after`, Gemini `retryDelay`)."""
+    fault: Annotated[
+        list[str],
+        BeforeValidator(_one_or_more, json_schema_input_type=str | list[str]),
+    ] = Field(default_factory=list)
+    """Faults applied to the rendered answer, in the grammar of `replay --fault` and the
+    `faults=` marker (`rate_limit:retry_after=2`, `disconnect:after=3`,
+    `fail_first:k=1,fault=overloaded`); one string is one fault.
+    """
 
     @model_validator(mode="before")
     @classmethod
@@ -165,6 +200,44 @@ class Script(BaseModel):
         if isinstance(data, dict) and data.get("chunks") is not None and "text" not in data:
             data = {**data, "text": "".join(data["chunks"])}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_timing(cls, data: Any) -> Any:
+        # The profile fills in what the script leaves out; an unknown name is left to the
+        # field validator, which reports it at `timing`.
+        if not isinstance(data, dict):
+            return data
+        timing = data.get("timing")
+        profile = PROFILES.get(timing) if isinstance(timing, str) else timing
+        if isinstance(profile, dict):
+            try:
+                profile = TimingProfile.model_validate(profile)
+            except ValueError:
+                return data  # reported at `timing` by the field's own validation
+        if isinstance(profile, TimingProfile):
+            data = {**profile.model_dump(), **data}
+        return data
+
+    @field_validator("timing")
+    @classmethod
+    def _known_timing(cls, timing: str | TimingProfile | None) -> str | TimingProfile | None:
+        if isinstance(timing, str) and timing not in PROFILES:
+            raise ValueError(
+                f"unknown timing profile {timing!r} (built-in: {profile_names()}; "
+                "a scenario may define more under `profiles:`)"
+            )
+        return timing
+
+    @field_validator("fault")
+    @classmethod
+    def _fault_specs(cls, specs: list[str]) -> list[str]:
+        # Imported here: the faults package renders its errors with this module's scripts.
+        from llmring_replay.faults import parse_fault
+
+        for spec in specs:
+            parse_fault(spec)  # a ValueError naming the bad part
+        return specs
 
     @model_validator(mode="after")
     def _check(self) -> Script:
@@ -212,12 +285,19 @@ class Script(BaseModel):
         return scripted or f"{prefix}sim{seq:06d}_{index}"
 
     def delays(self, frames: int) -> list[float]:
-        """Seconds to wait before each of `frames` frames."""
+        """Seconds to wait before each of `frames` frames (the same for the same seed)."""
         gaps = self.gaps or []
-        return [
-            gaps[i] if i < len(gaps) else (self.ttft if i == 0 else self.interval)
-            for i in range(frames)
-        ]
+        rng = random.Random(self.seed or 0) if self.jitter else None
+        delays = []
+        for i in range(frames):
+            if i < len(gaps):
+                delays.append(gaps[i])
+                continue
+            delay = self.ttft if i == 0 else self.interval
+            if rng is not None:
+                delay *= rng.uniform(1 - self.jitter, 1 + self.jitter)
+            delays.append(delay)
+        return delays
 
     def token_counts(self, body: Any) -> TokenCounts:
         """The usage to report for a request with this JSON `body`."""

@@ -39,6 +39,7 @@ from llmring_replay.simulator.routes import (
     json_reply,
     plan_reply,
 )
+from llmring_replay.simulator.scenario import Scenario
 from llmring_replay.simulator.script import Script
 from llmring_replay.simulator.simulation import ScriptFactory, Simulator
 
@@ -50,15 +51,16 @@ logger = logging.getLogger(__name__)
 class SimulatorServer:
     """A local server answering provider API calls from scripts.
 
-    `source` is a `Script` (answers everything), a list of scripts (in order, the last one
-    repeats), a callable `(provider, model, body) -> Script`, or a `Simulator`. Give a
+    `source` is a `Scenario` (rules on the request), a `Script` (answers everything), a
+    list of scripts (in order, the last one repeats), a callable
+    `(provider, model, body) -> Script`, or a `Simulator`. Give a
     `responder` instead to answer every request yourself: it gets the request (its
     `provider` filled in when the path is a known endpoint) and returns the `Reply` to write.
     """
 
     def __init__(
         self,
-        source: Simulator | Script | Sequence[Script] | ScriptFactory | None = None,
+        source: Simulator | Scenario | Script | Sequence[Script] | ScriptFactory | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         *,

@@ -1,22 +1,29 @@
 """Which script answers which request.
 
-A `Simulator` wraps a script source: one `Script` answers everything, a list is consumed in
-order (the last one repeats, so a short list never runs dry), a callable
-`(provider, model, body) -> Script` decides per request. It can be read from a YAML or JSON
-simulation file (`Simulator.from_file`), the format `llmring-replay serve --simulate` takes:
-one script mapping, a list of them, or `{"scripts": [...]}`.
+A `Simulator` wraps a script source:
+
+- a `Scenario` (`scenario.py`): rules on the request choose the answer, statelessly;
+- one `Script`: answers everything;
+- a list of scripts: consumed in order (the last one repeats, so a short list never runs
+  dry), one global queue shared by every client;
+- a callable `(provider, model, body) -> Script`: decides per request.
+
+Simulation files (`scenario_files.load_simulator`, `Simulator.from_file`) hold a scenario or
+one of the script forms: one script mapping, a list of them, or `{"scripts": [...]}`.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, TypeAdapter
 
+from llmring_replay.simulator.request_view import request_number
+from llmring_replay.simulator.scenario import Scenario
 from llmring_replay.simulator.script import Script
 
 __all__ = ["ScriptFactory", "Simulator"]
@@ -37,36 +44,44 @@ _SCRIPT_LIST = TypeAdapter(list[Script])
 class Simulator:
     """Picks the script that answers each request (thread-safe).
 
+    - a `Scenario`: its first rule matching the request;
     - one `Script`: answers every request;
     - a sequence of scripts: consumed in order, the last one repeats;
     - a callable `(provider, model, body) -> Script`: decides per request.
     """
 
-    def __init__(self, source: Script | Sequence[Script] | ScriptFactory) -> None:
+    def __init__(self, source: Scenario | Script | Sequence[Script] | ScriptFactory) -> None:
+        self.scenario = source if isinstance(source, Scenario) else None
         if isinstance(source, Script):
             source = [source]
+        self._scripts: list[Script] = []
+        self._factory: ScriptFactory | None = None
         if isinstance(source, Sequence):
             if not source:
                 raise ValueError("a Simulator needs at least one script")
-            self._scripts: list[Script] = list(source)
-            self._factory: ScriptFactory | None = None
-        else:
-            self._scripts = []
+            self._scripts = list(source)
+        elif not isinstance(source, Scenario):
             self._factory = source
         self._served = 0
+        # How often each (path, body) was requested, for `fail_first` faults: a retry is
+        # the same request again.
+        self._attempts: Counter[int] = Counter()
         self._lock = threading.Lock()
 
     @classmethod
-    def coerce(cls, source: Simulator | Script | Sequence[Script] | ScriptFactory) -> Simulator:
+    def coerce(
+        cls, source: Simulator | Scenario | Script | Sequence[Script] | ScriptFactory
+    ) -> Simulator:
         """`source` itself when it is a Simulator, else a Simulator over it."""
         return source if isinstance(source, Simulator) else cls(source)
 
     @classmethod
     def from_data(cls, data: Any) -> Simulator:
-        """From parsed YAML/JSON: one script mapping, a list, or `{"scripts": [...]}`.
+        """From parsed YAML/JSON in a script form: one mapping, a list, `{"scripts": [...]}`.
 
         Validated as a whole, so a `ValidationError` locates each problem in the file, e.g.
         `('scripts', 0, 'ttft')`, rather than in a script without saying which one.
+        (Scenarios, with `rules`, are read by `scenario_files`.)
         """
         if isinstance(data, dict) and "scripts" in data:
             if isinstance(data["scripts"], list):
@@ -78,14 +93,32 @@ class Simulator:
 
     @classmethod
     def from_file(cls, path: str | Path) -> Simulator:
-        """From a YAML or JSON simulation file (JSON is YAML, so one safe loader reads both)."""
-        return cls.from_data(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+        """From a scenario or script file, or a built-in scenario's name (`ScenarioError`
+        names the file, line and place of any problem)."""
+        from llmring_replay.simulator.scenario_files import load_simulator  # it imports us
 
-    def script_for(self, provider: str, model: str, body: Any) -> Script:
-        """The script answering this request."""
+        return load_simulator(path)
+
+    @property
+    def stable_ids(self) -> bool:
+        """Whether ids are derived from the request rather than numbered in arrival order."""
+        return self.scenario is not None
+
+    def script_for(self, provider: str, model: str, body: Any, *, path: str = "") -> Script:
+        """The script answering a request to `path` with this JSON `body`."""
+        if self.scenario is not None:
+            return self.scenario.answer(provider, model, path, body)
         if self._factory is not None:
             return self._factory(provider, model, body)
         with self._lock:
             index = min(self._served, len(self._scripts) - 1)
             self._served += 1
         return self._scripts[index]
+
+    def attempt(self, path: str, body: Any) -> int:
+        """How many times this same request came before (0 the first time)."""
+        key = request_number(path, body)
+        with self._lock:
+            seen = self._attempts[key]
+            self._attempts[key] += 1
+        return seen

@@ -60,6 +60,8 @@ _ERRORS: dict[int, tuple[str, str]] = {
 
 #: Failures worded as the API words them.
 FAULT_SHAPES = {
+    # A plain bad request (the renderer's default 400 is a bad API key, Gemini's usual 400).
+    "invalid_request": Shape(400, code="INVALID_ARGUMENT"),
     # A bad OAuth token; a bad *API key* is Gemini's 400 INVALID_ARGUMENT + API_KEY_INVALID
     # (`StatusError(400)` renders that one). The explicit code keeps API_KEY_INVALID out.
     "unauthorized": Shape(
