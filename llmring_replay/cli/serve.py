@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
-import yaml
 from click.core import ParameterSource
 
 from llmring_replay.cassette import Cassette
@@ -16,10 +15,11 @@ from llmring_replay.cli.options import TIMING_OPTION
 from llmring_replay.cli.serve_cassettes import CassetteResponder
 from llmring_replay.cli.serve_record import check_record_usage, record_options, recording_proxy
 from llmring_replay.cli.stray import not_a_cassette, skip_note
-from llmring_replay.exceptions import CassetteError
+from llmring_replay.exceptions import CassetteError, ScenarioError
 from llmring_replay.hosts import is_loopback
 from llmring_replay.providers.registry import FORMATS
 from llmring_replay.simulator import Simulator, SimulatorServer
+from llmring_replay.simulator.environment import client_environment
 
 __all__ = ["DEFAULT_PORT", "announce", "client_settings", "serve"]
 
@@ -52,16 +52,27 @@ def _responder(
     return responder, what
 
 
-def _simulator(path: Path) -> Simulator:
+def _simulator(source: str) -> tuple[Simulator, str]:
+    """The simulator of a scenario/script file or a built-in scenario, and what it is."""
     try:
-        return Simulator.from_file(path)
-    except (OSError, yaml.YAMLError, ValueError) as exc:  # pydantic's errors are ValueErrors
-        # `error_text` says where: `scripts[0].ttft: ...`, `line 3, column 5: ...`.
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else error_text(exc)
-        raise click.ClickException(f"{display(path)}: not a simulation script: {why}") from exc
+        simulator = Simulator.from_file(source)
+    except ScenarioError as exc:  # names the file, the line and the place
+        raise click.ClickException(error_text(exc)) from exc
+    if Path(source).is_file():
+        return simulator, f"the simulation {display(Path(source))}"
+    return simulator, f"the built-in scenario {source!r}"
 
 
-def _check_usage(cassette_dir: Path | None, simulate: Path | None) -> None:
+def _write_env_file(path: Path, server: SimulatorServer) -> None:
+    """`NAME=value` lines pointing other processes' clients at `server`, keys included."""
+    lines = [f"{name}={value}\n" for name, value in client_environment(server.base_url).items()]
+    try:
+        path.write_text("".join(lines), encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {display(path)}: {exc.strerror or exc}") from exc
+
+
+def _check_usage(cassette_dir: Path | None, simulate: str | None) -> None:
     """Refuse what cannot mean anything: two sources, or a timing for a simulation."""
     if cassette_dir is not None and simulate is not None:
         raise click.UsageError("serve from CASSETTE_DIR or from --simulate, not both")
@@ -102,7 +113,24 @@ def announce(server: SimulatorServer, what: str, details: Sequence[str] = ()) ->
     click.echo("Ctrl-C to stop.")
 
 
-@click.command()
+class _ServeCommand(click.Command):
+    """`serve`, whose help ends with the keys of a scenario file (built when asked for)."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from llmring_replay.simulator import builtin_scenario_names
+        from llmring_replay.simulator.schema import keys_help
+
+        super().format_epilog(ctx, formatter)
+        names = ", ".join(builtin_scenario_names())
+        formatter.write_paragraph()
+        formatter.write_text(f"Built-in scenarios (--simulate NAME): {names}.")
+        formatter.write_paragraph()
+        with formatter.indentation():
+            for line in keys_help(max(40, formatter.width - formatter.current_indent)).split("\n"):
+                formatter.write(f"{' ' * formatter.current_indent}{line}\n" if line else "\n")
+
+
+@click.command(cls=_ServeCommand)
 @click.argument(
     "cassette_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
@@ -117,9 +145,17 @@ def announce(server: SimulatorServer, what: str, details: Sequence[str] = ()) ->
 @TIMING_OPTION
 @click.option(
     "--simulate",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="NAME|FILE",
     default=None,
-    help="Answer from this YAML/JSON simulation script instead of cassettes.",
+    help="Answer from a scenario instead of cassettes: a built-in one by name (weather) or "
+    "a YAML/JSON scenario file (keys below).",
+)
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Once serving, write NAME=value lines (base URLs, placeholder keys) pointing "
+    "every provider's clients here, for other processes (set -a; . FILE).",
 )
 @record_options
 def serve(
@@ -128,7 +164,8 @@ def serve(
     host: str,
     port: int,
     timing: str,
-    simulate: Path | None,
+    simulate: str | None,
+    env_file: Path | None,
     record_mode: str,
     upstreams: tuple[str, ...],
     cassette: str | None,
@@ -138,10 +175,14 @@ def serve(
     From the cassettes under CASSETTE_DIR (default: here): a request with the method, path
     and body of a recorded one is answered as recorded, frame by frame at --timing; any
     other gets the provider's error shape naming the closest recording. Or, with
-    --simulate, from a simulation script (see llmring_replay.simulator), whose own ttft and
-    interval set the pace (--timing is for cassettes). Set a client's base URL (printed at
-    start) to use it: curl, the official SDKs, LLMRing. Hidden folders, node_modules,
-    __pycache__ and YAML that is not a cassette are skipped, with a note on stderr.
+    --simulate, from a scenario: rules that pick each answer from the request (provider,
+    model, path, last user message, tool results, turn), first match wins, stateless so
+    parallel clients get the same answers in any order; its timing profiles set the pace
+    (--timing is for cassettes). Older simulation scripts (one script, a list answered in
+    turn, {scripts: [...]}) still work. Set a client's base URL (printed at start) to use
+    it: curl, the official SDKs, LLMRing (no key needed on loopback). Hidden folders,
+    node_modules, __pycache__ and YAML that is not a cassette are skipped, with a note on
+    stderr.
 
     With --record-mode once, new_episodes or all it is also a recording proxy: what the
     cassettes do not answer is forwarded to the provider (or --upstream), streamed back as
@@ -152,15 +193,16 @@ def serve(
     Example:
       llmring-replay serve cassettes/ --timing speed=2
       OPENAI_BASE_URL=http://127.0.0.1:8765/v1 python app.py
-      llmring-replay serve --simulate sims/slow_stream.yaml --port 0
+      llmring-replay serve --simulate weather --port 0 --env-file sim.env
+      llmring-replay serve --simulate tests/scenario.yaml
       llmring-replay serve cassettes/ --record-mode once
     """
     _check_usage(cassette_dir, simulate)
     check_record_usage(record_mode, upstreams, cassette, simulate)
     details: list[str] = []
     if simulate is not None:
-        server = SimulatorServer(_simulator(simulate), host, port)
-        what = f"the simulation {display(simulate)}"
+        simulator, what = _simulator(simulate)
+        server = SimulatorServer(simulator, host, port)
     else:
         directory = cassette_dir or Path(".")
         recording = record_mode != "none"
@@ -174,8 +216,14 @@ def serve(
         click.echo(
             f"Warning: {host} is not loopback: others on the network can reach this", err=True
         )
+
+    def ready(running: SimulatorServer) -> None:
+        if env_file is not None:
+            _write_env_file(env_file, running)
+        announce(running, what, details)
+
     try:
-        server.serve_forever(on_ready=lambda ready: announce(ready, what, details))
+        server.serve_forever(on_ready=ready)
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
     click.echo("Stopped.")

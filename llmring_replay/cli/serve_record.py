@@ -53,7 +53,7 @@ def record_options(command: F) -> F:
 
 
 def check_record_usage(
-    mode: str, upstreams: Sequence[str], cassette: str | None, simulate: Path | None
+    mode: str, upstreams: Sequence[str], cassette: str | None, simulate: str | None
 ) -> None:
     """Refuse recording options that cannot mean anything."""
     if mode != RecordMode.NONE.value and simulate is not None:

@@ -223,9 +223,6 @@ def test_the_command_serves_a_simulation_file(
     assert results == [["Scripted answer.", "Second one."]]
 
 
-NOT_A_SCRIPT = "Error: {}: not a simulation script: "
-
-
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -233,19 +230,19 @@ NOT_A_SCRIPT = "Error: {}: not a simulation script: "
         (
             ["serve", "--simulate", "bad.yaml"],
             1,
-            NOT_A_SCRIPT.format("bad.yaml") + "words_per_minute: Extra inputs are not permitted",
+            "Error: bad.yaml: line 2: words_per_minute: Extra inputs are not permitted",
         ),
         (
             ["serve", "--simulate", "typed.yaml"],
             1,
-            NOT_A_SCRIPT.format("typed.yaml")
-            + "scripts[0].ttft: Input should be a valid number, unable to parse string as a "
-            "number; scripts[1].text: Input should be a valid string",
+            "Error: typed.yaml: line 2: scripts[0].ttft: Input should be a valid number, "
+            "unable to parse string as a number; line 3: scripts[1].text: Input should be a "
+            "valid string",
         ),
         (
             ["serve", "--simulate", "unclosed.yaml"],
             1,
-            NOT_A_SCRIPT.format("unclosed.yaml") + "line 3, column 1: while parsing a flow "
+            "Error: unclosed.yaml: not YAML: line 3, column 1: while parsing a flow "
             "sequence: expected ',' or ']', but got '<stream end>'",
         ),
         (["serve", "empty"], 1, "Error: no cassette (*.yaml, *.yml) loaded from empty"),
@@ -329,3 +326,57 @@ def test_the_installed_command_serves_until_ctrl_c(http: httpx.Client) -> None:
             process.communicate()
     assert process.returncode == 0, stderr
     assert stdout.strip().endswith("Stopped.")
+
+
+OTHER_PROCESS = """
+import asyncio
+from llmring_replay import LLMRequest, LLMRing, Message
+
+async def main():
+    async with LLMRing() as ring:
+        for model in ("openai:gpt-4o-mini", "anthropic:claude-3-5-haiku-20241022"):
+            request = LLMRequest(model=model, messages=[Message(role="user", content="Hi")])
+            print("".join([chunk.delta async for chunk in ring.chat_stream(request)]))
+
+asyncio.run(main())
+"""
+
+
+def test_a_built_in_scenario_serves_other_processes_through_an_env_file(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results: list[Any] = []
+
+    def exchange(server: SimulatorServer) -> str:
+        # Another process, with no key of its own: only the lines of the env file.
+        lines = Path("sim.env").read_text(encoding="utf-8").splitlines()
+        written = dict(line.split("=", 1) for line in lines)
+        env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+        done = subprocess.run(
+            [sys.executable, "-c", OTHER_PROCESS],
+            env={**env, **written},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert written["OPENAI_BASE_URL"] == f"{server.base_url}/v1"
+        assert written["ANTHROPIC_API_KEY"] == "llmring-replay-placeholder"
+        return done.stdout
+
+    monkeypatch.setattr(SimulatorServer, "serve_forever", exchanging(exchange, results))
+    args = ["serve", "--simulate", "weather", "--port", "0", "--env-file", "sim.env"]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Serving the built-in scenario 'weather' at http://127.0.0.1:")
+    assert results == ["Hi there! How can I help you today?\n" * 2]
+
+
+def test_help_lists_the_scenario_keys_and_built_in_scenarios(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["serve", "--help"])
+    assert result.exit_code == 0
+    for key in ("rules:", "user_contains:", "tool_result:", "turn:", "timing:", "fault:"):
+        assert key in result.stdout
+    assert "Built-in scenarios (--simulate NAME): weather" in result.stdout
+    assert "slow-reasoning (ttft 6s" in " ".join(result.stdout.split())
