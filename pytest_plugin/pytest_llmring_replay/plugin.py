@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_llmring_replay import simulator as _simulator
+
 if TYPE_CHECKING:
     from syrupy.assertion import SnapshotAssertion
 
     from llmring_replay.service import LLMRing
+    from llmring_replay.simulator import SimulatorServer
     from pytest_llmring_replay.cassette import LLMCassette
     from pytest_llmring_replay.snapshot import StreamSnapshotAssertion
 
@@ -52,10 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="cassettes",
     )
     parser.addini("llm_timing", "default replay pacing (instant when unset)", default="")
+    _simulator.add_options(group, parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
+    config.addinivalue_line("markers", _simulator.MARKER_HELP)
     _check_timing(config)
 
 
@@ -135,6 +140,8 @@ def llm_cassette(request: pytest.FixtureRequest, llm_provider: str | None) -> It
 
     item = request.node
     assert isinstance(item, pytest.Item)
+    if _simulator.wants_simulator(item):
+        request.getfixturevalue("llm_simulator")  # record from the scenario: set up first
     cassette = LLMCassette(resolve(item, llm_provider), item.config.invocation_params.dir)
     item.stash[_CASSETTE] = cassette
     cassette.start()
@@ -143,6 +150,25 @@ def llm_cassette(request: pytest.FixtureRequest, llm_provider: str | None) -> It
     finally:
         cassette.stop()
         del item.stash[_CASSETTE]
+
+
+@pytest.fixture
+def llm_simulator(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> SimulatorServer:
+    """The simulator serving the test's scenario, every provider's clients pointed at it."""
+    item = request.node
+    assert isinstance(item, pytest.Item)
+    source = _simulator.scenario_source(item)
+    if source is None:
+        pytest.fail(
+            "llm_simulator needs a scenario: --llm-scenario, @pytest.mark.llm_scenario(...) "
+            "or the llm_scenario ini setting (a built-in name such as weather, or a file)",
+            pytrace=False,
+        )
+    server = _simulator.simulator_for(item.config, source)
+    _simulator.use_simulator(server, monkeypatch)
+    return server
 
 
 @pytest.fixture
