@@ -1,7 +1,7 @@
 """What a scenario rule can see of a request: provider, format, model, path, conversation.
 
-`RequestView.read` asks the request's wire format (found by its path in
-`providers.registry`) to read the body's conversation (`providers/<format>/conversation.py`),
+`RequestView.read` asks the request's wire format (the route's, or the one its path calls,
+from `providers.registry`) to read the body's conversation (`providers/<format>/conversation.py`),
 and keeps what rules match on:
 
 - `last_user`: the text of the last user message (tool results are not user text);
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmring_replay.providers.conversation import Entry
-from llmring_replay.providers.registry import for_provider, recognize
+from llmring_replay.providers.registry import format_for, lookup
 
 __all__ = ["RequestView", "request_number"]
 
@@ -64,9 +64,13 @@ class RequestView:
     turn: int
 
     @classmethod
-    def read(cls, provider: str, model: str, path: str, body: Any) -> RequestView:
-        """The view of a request to `path` (no query) with this parsed JSON `body`."""
-        fmt = recognize(path) or for_provider(provider)
+    def read(
+        cls, provider: str, model: str, path: str, body: Any, wire_format: str | None = None
+    ) -> RequestView:
+        """The view of a request to `path` (no query) with this parsed JSON `body`, in
+        `wire_format` (a format's name; by default the one `path` calls)."""
+        fmt = lookup(wire_format) if wire_format else format_for(provider, path)
+        fmt = fmt or lookup(provider)
         entries: list[Entry] = []
         if isinstance(body, dict):
             entries = fmt.module("conversation").entries(body)

@@ -181,7 +181,7 @@ def plan_reply(route: Route, simulator: Simulator, body: Any, seq: int) -> Reply
         reply = apply_faults(
             reply,
             script.fault,
-            provider=route.format or route.provider,
+            provider=route.provider,
             model=script.reported_model(route.model),
             path=route.path,
             attempt=simulator.attempt(route.path, body),

@@ -242,9 +242,11 @@ class Scenario:
         name = self.rules[index].name
         return f"{name!r} (rules[{index}])" if name else f"rules[{index}]"
 
-    def answer(self, provider: str, model: str, path: str, body: Any) -> Script:
+    def answer(
+        self, provider: str, model: str, path: str, body: Any, wire_format: str | None = None
+    ) -> Script:
         """The script of the first rule that matches; else a 400 naming the closest rule."""
-        view = RequestView.read(provider, model, path, body)
+        view = RequestView.read(provider, model, path, body, wire_format)
         misses = []
         for rule in self.rules:
             missed = rule.match.misses(view)
@@ -278,5 +280,5 @@ class Scenario:
         # Imported here: the shapes render errors with the simulator's own renderers.
         from llmring_replay.faults.shapes import shape_for
 
-        shape = shape_for(view.provider, "invalid_request")
+        shape = shape_for(view.format, "invalid_request")
         return Script(status=shape.status, error_message=message, error_code=shape.code)

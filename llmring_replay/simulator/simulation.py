@@ -104,10 +104,18 @@ class Simulator:
         """Whether ids are derived from the request rather than numbered in arrival order."""
         return self.scenario is not None
 
-    def script_for(self, provider: str, model: str, body: Any, *, path: str = "") -> Script:
-        """The script answering a request to `path` with this JSON `body`."""
+    def script_for(
+        self,
+        provider: str,
+        model: str,
+        body: Any,
+        *,
+        path: str = "",
+        wire_format: str | None = None,
+    ) -> Script:
+        """The script answering a request to `path` (in `wire_format`) with this JSON `body`."""
         if self.scenario is not None:
-            return self.scenario.answer(provider, model, path, body)
+            return self.scenario.answer(provider, model, path, body, wire_format)
         if self._factory is not None:
             return self._factory(provider, model, body)
         with self._lock:
