@@ -8,7 +8,9 @@ them exactly as live.
 A model is `provider:model` or an alias from `llmring.lock`. An alias with a fallback chain
 moves to the next model when one fails *before its first chunk* with a `ProviderError` other
 than authentication (a bad key fails the same way everywhere, so it is raised at once) or a
-`ModelNotFoundError` (a missing model is what fallbacks are for). Once a chunk has been
+wrong URL (a 404 that names no model, `details["wrong_url"]`: a misconfigured base URL is
+raised at once too, rather than hidden behind the next model), or a `ModelNotFoundError` (a
+missing model is what fallbacks are for). Once a chunk has been
 delivered the error is raised: the caller has seen part of an answer, and silently switching
 models mid-answer would corrupt it.
 """
@@ -295,6 +297,8 @@ async def _decode(
 def _falls_back(exc: LLMRingError) -> bool:
     if isinstance(exc, ProviderAuthenticationError):
         return False
+    if (exc.details or {}).get("wrong_url"):
+        return False  # a misconfigured base URL: the next model would only hide it
     return isinstance(exc, (ProviderError, ModelNotFoundError))
 
 
@@ -306,5 +310,10 @@ def _error_from(codec: Codec, response: httpx.Response, body: bytes, model: str)
         parsed = body.decode("utf-8", "replace")
     info = codec.error_info(response.status_code, parsed)
     return to_exception(
-        codec.name, response.status_code, info, model=model, headers=response.headers
+        codec.name,
+        response.status_code,
+        info,
+        model=model,
+        headers=response.headers,
+        url=str(response.request.url),
     )

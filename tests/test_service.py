@@ -342,3 +342,49 @@ async def test_context_manager_closes_the_client() -> None:
         ring.register_provider("openai", api_key="k")
         await collect(ring, "openai:gpt-4o-mini")
     assert closed == [True]
+
+
+# -- 404s: a missing model, or a wrong URL ---------------------------------------------------
+
+
+async def test_a_base_url_without_v1_is_a_wrong_url_not_a_missing_model(tmp_path: Path) -> None:
+    # OPENAI_BASE_URL without `/v1`, against a real (simulated) server: its router's 404.
+    from llmring_replay.simulator import Script, SimulatorServer
+
+    path = _lockfile(tmp_path, "openai:gpt-4o", "anthropic:claude-3-5-haiku-20241022")
+    async with SimulatorServer(Script(text="Hello")) as sim:
+        async with LLMRing(path) as ring:
+            ring.register_provider("openai", api_key="k", base_url=sim.base_url)
+            ring.register_provider("anthropic", api_key="k", base_url=sim.base_url)
+            with pytest.raises(ProviderResponseError) as info:
+                await collect(ring, "chatbot")  # no fallback to the next model
+        requested = [request.path for request in sim.requests]
+    error = info.value
+    assert type(error) is ProviderResponseError and error.status_code == 404
+    assert error.details["wrong_url"] is True
+    url = f"{sim.base_url}/chat/completions"
+    assert error.details["url"] == url
+    assert f"the URL looks wrong, not the model: {url} is no OpenAI Chat Completions" in str(error)
+    assert "OPENAI_BASE_URL, e.g. https://api.openai.com/v1" in str(error)
+    assert requested == ["/chat/completions"]
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, {"error": {"message": "The model `gpt-4o` does not exist", "code": None}}),
+        (400, {"error": {"message": "unknown", "type": "x", "code": "model_not_found"}}),
+    ],
+)
+async def test_a_missing_model_still_falls_back(
+    tmp_path: Path, status: int, body: dict[str, object]
+) -> None:
+    path = _lockfile(tmp_path, "openai:gpt-4o", "openai:gpt-4o-mini")
+    ok = httpx.Response(
+        200, content=openai_sse("Fine"), headers={"content-type": "text/event-stream"}
+    )
+    missing = httpx.Response(status, json=body)
+    ring = ring_with(_by_model({"gpt-4o": missing, "gpt-4o-mini": ok}), path)
+    assert "".join(c.delta for c in await collect(ring, "chatbot")) == "Fine"
+    with pytest.raises(ModelNotFoundError):
+        await collect(ring_with(_by_model({"gpt-4o": missing}), None), "openai:gpt-4o")

@@ -98,15 +98,16 @@ def decode_interaction(interaction: Interaction, fmt: Format) -> Decoded:
     codec = codec_for(fmt)
     decoded = Decoded(fmt.provider, model_of(interaction))
     try:
-        _decode_into(decoded, codec, interaction.response, wants_stream(fmt, interaction))
+        _decode_into(decoded, codec, interaction, wants_stream(fmt, interaction))
     except Exception as exc:  # a codec bug is a finding too, never a crash of the CLI
         decoded.error = exc
     return decoded
 
 
-def _decode_into(decoded: Decoded, codec: Codec, response: RecordedResponse, stream: bool) -> None:
+def _decode_into(decoded: Decoded, codec: Codec, interaction: Interaction, stream: bool) -> None:
+    response = interaction.response
     if response.status >= 400:
-        raise _status_error(codec, response, decoded.model)
+        raise _status_error(codec, response, decoded.model, interaction.request.uri)
     if not stream:
         answer = codec.parse_response(json.loads(response.body), decoded.model)
         decoded.chunks.append(
@@ -132,7 +133,7 @@ def _decode_into(decoded: Decoded, codec: Codec, response: RecordedResponse, str
     decoded.chunks.extend(decoder.end())
 
 
-def _status_error(codec: Codec, response: RecordedResponse, model: str) -> LLMRingError:
+def _status_error(codec: Codec, response: RecordedResponse, model: str, url: str) -> LLMRingError:
     parsed: Any
     try:
         parsed = json.loads(response.body)
@@ -140,4 +141,4 @@ def _status_error(codec: Codec, response: RecordedResponse, model: str) -> LLMRi
         parsed = response.body.decode("utf-8", "replace")
     headers = {name: values[0] for name, values in response.headers.items() if values}
     info = codec.error_info(response.status, parsed)
-    return to_exception(codec.name, response.status, info, model=model, headers=headers)
+    return to_exception(codec.name, response.status, info, model=model, headers=headers, url=url)

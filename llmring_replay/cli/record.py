@@ -12,7 +12,7 @@ from llmring_replay.cassette import Cassette
 from llmring_replay.cli.errors import error_text, reports_errors
 from llmring_replay.cli.files import display
 from llmring_replay.cli.streaming import print_stream, summary_lines
-from llmring_replay.exceptions import ConfigurationError
+from llmring_replay.exceptions import ConfigurationError, LLMRingError
 from llmring_replay.lockfile import parse_model_ref
 from llmring_replay.providers.registry import for_provider
 from llmring_replay.schemas import LLMRequest, Message
@@ -60,20 +60,47 @@ def _is_about(exc: OSError, output: Path) -> bool:
     return False
 
 
-async def _record(path: Path, request: LLMRequest, base_url: str | None, append: bool) -> None:
-    cassette = _open_cassette(path, append)
-    before = len(cassette.interactions)
+def _keep(staged: Cassette, target: Cassette, path: Path) -> None:
+    """Write what was recorded into the target cassette, and say so."""
+    if not staged.interactions:
+        return
+    first = len(target.interactions)
+    for interaction in staged.interactions:
+        target.append(interaction)
+    target.save()
+    numbers = ", ".join(str(first + n) for n in range(len(staged.interactions)))
+    plural = "s" if len(staged.interactions) > 1 else ""
+    click.echo(f"Recorded interaction{plural} {numbers} to {display(path)}")
+
+
+async def _record(
+    path: Path, request: LLMRequest, base_url: str | None, append: bool, record_errors: bool
+) -> None:
+    target = _open_cassette(path, append)
+    # Recorded apart, then written at the end: an answer showing the URL is wrong is a
+    # misconfiguration, not the provider's behaviour, and stays out unless asked for.
+    staged = Cassette()
+    keep = True
     try:
-        async with LLMRing(transport=RecordingTransport(cassette)) as ring:
+        async with LLMRing(transport=RecordingTransport(staged)) as ring:
             if base_url is not None:
                 _point_at(ring, str(request.model), base_url)
             stats = await print_stream(ring.chat_stream(request))
         for line in summary_lines(stats):
             click.echo(line)
+    except LLMRingError as exc:
+        keep = record_errors or not exc.details.get("wrong_url")
+        if not keep:
+            click.echo(
+                f"Not recorded: the answer says the URL is wrong ({exc.details.get('url')}); "
+                "fix the base URL, or pass --record-errors to keep such an answer",
+                err=True,
+            )
+        raise
     finally:
-        # The recorder saved whatever was exchanged, an error response included.
-        if len(cassette.interactions) > before:
-            click.echo(f"Recorded interaction {before} to {display(path)}")
+        # Whatever was exchanged is kept, an error response included (see above).
+        if keep:
+            _keep(staged, target, path)
 
 
 @click.command()
@@ -88,6 +115,13 @@ async def _record(path: Path, request: LLMRequest, base_url: str | None, append:
     help="Record from this server instead of the provider's (a simulator, a proxy, Ollama).",
 )
 @click.option("--append", is_flag=True, help="Add to an existing cassette instead of refusing.")
+@click.option(
+    "--record-errors",
+    is_flag=True,
+    help="Also keep an answer showing the URL is wrong (a 404 naming no model), which is "
+    "otherwise left out: it records a misconfigured base URL, not the provider. Other "
+    "error answers are always kept.",
+)
 @click.option(
     "--output",
     "-o",
@@ -105,13 +139,16 @@ def record(
     temperature: float | None,
     base_url: str | None,
     append: bool,
+    record_errors: bool,
     output: Path,
 ) -> None:
     """Call MODEL live, print the stream as it arrives and save it as a cassette.
 
     Keys come from the environment (OPENAI_API_KEY, ...) and never reach the file: it is
     scrubbed and checked before every write. With --base-url a placeholder key is sent
-    when the environment has none. OpenAI-style base URLs include /v1.
+    when the environment has none. OpenAI-style base URLs include /v1: a base URL without
+    it gets a 404 that names no model, reported as a wrong URL and not recorded (unless
+    --record-errors).
 
     \b
     Example:
@@ -125,7 +162,7 @@ def record(
         model=model, messages=messages, max_tokens=max_tokens, temperature=temperature
     )
     try:
-        asyncio.run(_record(output, request, base_url, append))
+        asyncio.run(_record(output, request, base_url, append, record_errors))
     except OSError as exc:
         if _is_about(exc, output):
             raise ConfigurationError(f"cannot record to {display(output)}: {exc}") from exc

@@ -155,6 +155,9 @@ class CassetteResponder:
             ((score, differs), best) = max(scored, key=lambda item: item[0][0])
             text += f"; closest: {best.where} interaction {best.index}, which differs in {differs}"
             status = 400 if score[0] and score[1] else 404
+            if status == 404:
+                routes = dict.fromkeys(f"{entry.key[0]} {entry.key[1]}" for entry in self.entries)
+                text += f"; recorded routes: {', '.join(routes)}"
         else:
             text += " (no cassettes loaded)"
         return error_reply(request, status, f"{text} ({note})" if note else text)
@@ -168,6 +171,7 @@ def error_reply(request: ReceivedRequest, status: int, text: str) -> Reply:
     body = request.body if isinstance(request.body, dict) else {}
     model = str(body.get("model") or guess_model(request.path, None) or "unknown")
     stream = bool(fmt.request_streams(request.path, body))
-    script = Script(status=status, error_message=text)
+    # No error code of the provider's (`""`): a miss is neither a missing model nor a bad key.
+    script = Script(status=status, error_message=text, error_code="")
     error = wire_for(fmt.name).render_error(script, model, body, stream=stream)
     return Reply(error.status, error.headers, [error.body], [0.0])

@@ -7,11 +7,22 @@ HTTP status and that description, so every provider follows the same table:
 | status / kind                          | exception                      | retryable |
 |----------------------------------------|--------------------------------|-----------|
 | 401, 403, kind `auth`                  | ProviderAuthenticationError    | no        |
-| 404, kind `not_found`                  | ModelNotFoundError             | no        |
+| kind `model_not_found` (any status)    | ModelNotFoundError             | no        |
+| 404, kind `not_found`, naming a model  | ModelNotFoundError             | no        |
+| 404 naming no model (a wrong URL)      | ProviderResponseError          | no        |
 | 429, kind `rate_limit`                 | ProviderRateLimitError         | yes       |
 | 408, 504, kind `timeout`               | ProviderTimeoutError           | yes       |
 | 500-599 (Anthropic 529), `overloaded`  | ProviderResponseError          | yes       |
 | anything else                          | ProviderResponseError          | no        |
+
+A 404 is a missing model only when it says so: the codec found a model-specific code
+(OpenAI's `model_not_found`, which the Responses API sends with a 400; Ollama's
+`model "x" not found`), or the message names a model as providers do (Anthropic's
+`model: x`, Gemini's `models/x is not found`). Any other 404 is the server saying it has no
+such route: a base URL missing its `/v1`, a typo in a path. That is a
+`ProviderResponseError` whose message shows the URL and the base URL to check, with
+`details["wrong_url"]` set: a misconfigured URL must not read as a missing model (nor make
+an alias fall back to its next model, see `service`).
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import email.utils
 import json
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -44,9 +56,10 @@ __all__ = [
     "retry_after_from_headers",
     "to_exception",
     "translate_http_errors",
+    "wrong_url_advice",
 ]
 
-ErrorKind = Literal["auth", "not_found", "rate_limit", "timeout", "overloaded"]
+ErrorKind = Literal["auth", "model_not_found", "not_found", "rate_limit", "timeout", "overloaded"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +124,29 @@ def _kind_for(status: int, info: ErrorInfo) -> ErrorKind | None:
     return None
 
 
+# How providers name a model in an error message: Gemini `models/x is not found`, Anthropic
+# `model: x`, OpenAI "The model `x` does not exist", Ollama `model "x" not found`. Not after
+# a `/` or a word character: a URL echoed by a router's 404 (`/v1beta/models/x:foo was not
+# found`) names a path, not a model, and the requested model's name may well be in it.
+_NAMES_A_MODEL = re.compile(r"(?<![\w/])models?(?:/|:\s*|\s+[`'\"])\w", re.IGNORECASE)
+
+
+def wrong_url_advice(provider: str, url: str | None) -> str:
+    """What to check when `url` is no API route: the base URL, its variable and the public
+    one (from the registry: `OPENAI_BASE_URL`, `https://api.openai.com/v1`)."""
+    # Imported here: the registry's package imports this module.
+    from llmring_replay.providers.registry import format_for
+
+    fmt = format_for(provider, url or "")
+    where = f"{url} " if url else ""
+    if fmt is None:
+        return f"the URL looks wrong, not the model: {where}is no API route there"
+    return (
+        f"the URL looks wrong, not the model: {where}is no {fmt.title} route there; "
+        f"check the base URL ({fmt.base_url_env}, e.g. {fmt.default_base_url})"
+    )
+
+
 def to_exception(
     provider: str,
     status: int,
@@ -118,18 +154,29 @@ def to_exception(
     *,
     model: str | None = None,
     headers: Mapping[str, str] | None = None,
+    url: str | None = None,
 ) -> LLMRingError:
-    """The exception for a failed response (or an in-band error event, with its 200)."""
+    """The exception for a failed response (or an in-band error event, with its 200).
+
+    `url` is the request's, shown when a 404 names no model (see the module docstring).
+    """
     kind = _kind_for(status, info)
     message = (
         f"{provider} {status}: {info.message}"
         if status != 200
         else (f"{provider} stream error: {info.message}")
     )
-    details = {"code": info.code, "status": status}
+    details: dict[str, Any] = {"code": info.code, "status": status}
+    if kind == "not_found":
+        if _NAMES_A_MODEL.search(info.message):
+            kind = "model_not_found"
+        elif status == 404:
+            details.update(wrong_url=True, url=url)
+            advice = wrong_url_advice(provider, url)
+            return ProviderResponseError(f"{message} ({advice})", provider, status, details)
     if kind == "auth":
         return ProviderAuthenticationError(message, provider, status, details)
-    if kind == "not_found":
+    if kind == "model_not_found":
         return ModelNotFoundError(
             message, model_name=model, provider=provider, details=details, status_code=status
         )

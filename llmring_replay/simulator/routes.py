@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from llmring_replay.providers.registry import find_endpoint
+from llmring_replay.providers.registry import FORMATS, find_endpoint, recognize
 from llmring_replay.simulator.request_view import request_number
 from llmring_replay.simulator.script import Script
 from llmring_replay.simulator.simulation import Simulator
@@ -33,6 +33,7 @@ __all__ = [
     "find_route",
     "json_reply",
     "plan_reply",
+    "unknown_route_reply",
 ]
 
 
@@ -117,6 +118,22 @@ def find_route(path: str, query: dict[str, str], body: Any) -> Route | None:
     stream = fmt.streams_by_default if streams is None else streams
     array = stream and not fmt.stream_as_frames(query)
     return Route(fmt.provider, model or _body_model(body), stream, array, fmt.name, path)
+
+
+def unknown_route_reply(method: str, path: str, body: Any) -> Reply:
+    """The 404 for a path no format declares, shaped like the format the path looks like
+    (else the first one), listing the routes this server answers: a client pointed at a
+    wrong base URL reads it as a wrong URL, not as a missing model."""
+    routes = ", ".join(f"POST {endpoint}" for known in FORMATS for endpoint in known.endpoints)
+    message = f"no simulated endpoint at {method} {path}; this server answers {routes}"
+    fmt = recognize(path) or FORMATS[0]
+    payload = body if isinstance(body, dict) else {}
+    model = _body_model(payload)
+    # No error code (`""`): OpenAI's router 404 has `code: null`, not `model_not_found`.
+    script = Script(status=404, error_message=message, error_code="")
+    stream = bool(fmt.request_streams(path, payload))
+    error = wire_for(fmt.name).render_error(script, model, payload, stream=stream)
+    return Reply(error.status, error.headers, [error.body], [0.0])
 
 
 def json_reply(status: int, payload: Any, delay: float = 0.0, indent: int | None = None) -> Reply:

@@ -38,6 +38,7 @@ from llmring_replay.simulator.routes import (
     find_route,
     json_reply,
     plan_reply,
+    unknown_route_reply,
 )
 from llmring_replay.simulator.scenario import Scenario
 from llmring_replay.simulator.script import Script
@@ -213,8 +214,7 @@ class SimulatorServer:
         request = dataclasses.replace(request, provider=provider)
         self.requests.append(request)
         if self.responder is None and route is None:
-            message = f"no simulated endpoint at {request.method} {request.path}"
-            return json_reply(404, {"error": {"message": message, "code": 404}})
+            return unknown_route_reply(request.method, request.path, request.body)
         if self.responder is None and request.method != "POST":
             return json_reply(405, {"error": {"message": "use POST", "code": 405}})
         try:

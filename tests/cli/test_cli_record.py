@@ -147,3 +147,24 @@ def test_an_output_that_cannot_be_written_is_named(runner: CliRunner, sim: Simul
     result = runner.invoke(main, args)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith("Error: cannot record to taken/c.yaml: ")
+
+
+def test_a_base_url_without_v1_is_reported_and_not_recorded(
+    runner: CliRunner, sim: SimulatorServer
+) -> None:
+    args = ["record", "-m", "openai:gpt-4o-mini", "-p", "Hi", "--base-url", sim.base_url]
+    result = runner.invoke(main, [*args, "-o", "c.yaml"])
+    assert result.exit_code == 1
+    url = f"{sim.base_url}/chat/completions"
+    assert f"Not recorded: the answer says the URL is wrong ({url})" in result.stderr
+    assert "--record-errors" in result.stderr
+    assert "the URL looks wrong, not the model" in result.stderr
+    assert "OPENAI_BASE_URL" in result.stderr
+    assert "Recorded" not in result.stdout
+    assert not Path("c.yaml").exists()
+    # Asked for, the 404 is kept as it came.
+    kept = runner.invoke(main, [*args, "-o", "c.yaml", "--record-errors"])
+    assert kept.exit_code == 1
+    assert "Recorded interaction 0 to c.yaml" in kept.stdout
+    [interaction] = Cassette.load("c.yaml").interactions
+    assert (interaction.response.status, interaction.request.uri) == (404, url)

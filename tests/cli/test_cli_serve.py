@@ -136,7 +136,28 @@ def test_a_miss_gets_the_provider_s_error_naming_the_closest(http: httpx.Client)
     )
     assert elsewhere.status_code == 404
     assert elsewhere.json()["type"] == "error"  # Anthropic's shape: the path was theirs
-    assert "differs in path /v1/chat/completions" in elsewhere.json()["error"]["message"]
+    message = elsewhere.json()["error"]["message"]
+    assert "differs in path /v1/chat/completions" in message
+    assert message.endswith("; recorded routes: POST /v1/chat/completions")
+
+
+def test_a_base_url_without_v1_reads_as_a_wrong_url_not_a_missing_model() -> None:
+    save(Path("c.yaml"), openai_interaction(text_stream(WORDS)))
+
+    async def ask(server: SimulatorServer) -> None:
+        async with LLMRing() as ring:
+            ring.register_provider("openai", "k", server.base_url)  # no /v1
+            request = LLMRequest(
+                model="openai:gpt-4o-mini", messages=[Message(role="user", content="?")]
+            )
+            async for _ in ring.chat_stream(request):
+                pass
+
+    with serving("c.yaml") as server, pytest.raises(ProviderResponseError) as info:
+        asyncio.run(ask(server))
+    assert info.value.details["wrong_url"] is True
+    assert "recorded routes: POST /v1/chat/completions" in str(info.value)
+    assert "the URL looks wrong, not the model" in str(info.value)
 
 
 def test_llmring_raises_its_usual_error_on_a_miss() -> None:

@@ -344,3 +344,20 @@ def test_port_in_use_raises_in_the_caller() -> None:
         SimulatorServer(Script(), port=first.port),
     ):
         pass
+
+
+def test_an_unknown_route_gets_a_provider_shaped_404_listing_the_routes(
+    client: httpx.Client,
+) -> None:
+    with SimulatorServer(Script()) as sim:
+        # OpenAI's path without `/v1`: the mistake a base URL without its suffix makes.
+        response = client.post(sim.base_url + "/chat/completions", json={"model": "gpt-4o"})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] is None  # not `model_not_found`: the model is not the problem
+    assert error["message"].startswith("no simulated endpoint at POST /chat/completions; ")
+    assert (
+        "POST /v1/chat/completions, POST /v1/messages, POST /v1beta/models/{model}:"
+        in (error["message"])
+    )
+    assert sim.requests[0].provider is None

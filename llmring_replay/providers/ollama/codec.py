@@ -90,7 +90,7 @@ def _error_info(status: int, body: Any) -> ErrorInfo:
     # `model "x" not found, try pulling it first`. Not inside a 200 stream: an in-band
     # error is a ProviderResponseError whatever it says.
     model_missing = status != 200 and "model" in lowered and "not found" in lowered
-    return ErrorInfo(message=message, kind="not_found" if model_missing else None)
+    return ErrorInfo(message=message, kind="model_not_found" if model_missing else None)
 
 
 class OllamaStreamDecoder(StreamDecoder):
@@ -279,5 +279,5 @@ class OllamaCodec(Codec):
         )
 
     def error_info(self, status: int, body: Any) -> ErrorInfo:
-        """`{"error": "<text>"}` (or any text); a missing model gives kind `not_found`."""
+        """`{"error": "<text>"}` (or any text); a missing model gives kind `model_not_found`."""
         return _error_info(status, body)

@@ -61,7 +61,7 @@ _FINISH_REASON_MAP = {raw: norm for norm, raws in _FINISH_ALIASES.items() for ra
 #: rate limit, as the official SDK does).
 _ERROR_CODES: dict[ErrorKind, tuple[str, ...]] = {
     "auth": ("invalid_api_key", "authentication_error", "permission_denied"),
-    "not_found": ("model_not_found",),
+    "model_not_found": ("model_not_found",),
     "rate_limit": ("rate_limit_exceeded", "rate_limit_error"),
     "overloaded": ("server_error", "overloaded_error", "service_unavailable"),
     "timeout": ("timeout",),

@@ -176,7 +176,8 @@ def _error_object(script: Script) -> dict[str, Any]:
         "message": script.error_message or message,
         "type": kind,
         "param": None,
-        "code": script.error_code or code,
+        # `error_code=""` asks for no code at all (`null`), as the API's own router 404 has.
+        "code": (script.error_code if script.error_code is not None else code) or None,
     }
 
 

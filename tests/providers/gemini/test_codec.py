@@ -387,7 +387,10 @@ def test_parse_response_accepts_the_array_form() -> None:
 
 
 def test_parse_response_with_an_error_object_raises() -> None:
+    error = {"code": 404, "message": f"models/{MODEL} is not found", "status": "NOT_FOUND"}
     with pytest.raises(ModelNotFoundError):
+        _codec().parse_response({"error": error}, MODEL)
+    with pytest.raises(ProviderResponseError):
         _codec().parse_response({"error": {"code": 404, "status": "NOT_FOUND"}}, MODEL)
 
 
@@ -731,9 +734,18 @@ def test_rate_limit_header_wins_over_the_body() -> None:
 
 
 def test_not_found_names_the_model() -> None:
-    error = _raise_for(404, {"error": {"code": 404, "message": "gone", "status": "NOT_FOUND"}})
+    message = f"models/{MODEL} is not found for API version v1beta"
+    body = {"error": {"code": 404, "message": message, "status": "NOT_FOUND"}}
+    error = _raise_for(404, body)
     assert isinstance(error, ModelNotFoundError)
     assert error.model_name == MODEL
+
+
+def test_a_not_found_that_names_no_model_is_a_wrong_url() -> None:
+    error = _raise_for(404, {"error": {"code": 404, "message": "gone", "status": "NOT_FOUND"}})
+    assert type(error) is ProviderResponseError
+    assert error.details["wrong_url"] is True
+    assert "the URL looks wrong, not the model" in str(error)
 
 
 @pytest.mark.parametrize(

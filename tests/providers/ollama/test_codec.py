@@ -456,7 +456,7 @@ def test_model_not_found() -> None:
     assert exc.status_code == 404
     assert exc.model_name == "llama3.2"
     assert "try pulling it first" in str(exc)
-    assert _codec().error_info(404, {"error": 'model "x" not found'}).kind == "not_found"
+    assert _codec().error_info(404, {"error": 'model "x" not found'}).kind == "model_not_found"
 
 
 def test_model_without_tools_is_a_response_error() -> None:

@@ -522,7 +522,7 @@ def test_404_model_not_found() -> None:
     body = error_body(
         "The model `nope` does not exist.", "invalid_request_error", "model_not_found"
     )
-    assert make_codec().error_info(404, body).kind == "not_found"
+    assert make_codec().error_info(404, body).kind == "model_not_found"
     exc = exception_for(404, body)
     assert isinstance(exc, ModelNotFoundError)
     assert (exc.status_code, exc.model_name) == (404, "gpt-4o")
