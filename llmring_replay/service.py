@@ -72,9 +72,13 @@ class LLMRing:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 60.0,
+        profile: str | None = None,
     ) -> None:
         self.lockfile_path = find_lockfile(lockfile_path)
         self.timeout = timeout
+        #: The lockfile profile aliases resolve in when a call names none (else
+        #: `$LLMRING_PROFILE`, else the file's `default_profile`).
+        self.profile = profile
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
         self._lockfile: Lockfile | None = None
@@ -147,6 +151,7 @@ class LLMRing:
             parse_model_ref(model)
             return [model]
         lockfile = self.lockfile
+        profile = profile if profile is not None else self.profile
         refs = lockfile.resolve_alias(model, profile) if lockfile else []
         if not refs:
             where = (

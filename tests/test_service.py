@@ -204,6 +204,20 @@ async def test_alias_resolves_through_lockfile(tmp_path: Path) -> None:
     assert chunks[-1].model == "openai:gpt-4o-mini"
 
 
+def test_ring_profile_is_the_default_for_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LLMRING_PROFILE", "prod")
+    lock = Lockfile.create(tmp_path / "llmring.lock")
+    lock.set_binding("chatbot", ["openai:gpt-4o"], profile="prod")
+    lock.set_binding("chatbot", ["anthropic:claude-3-5-haiku-20241022"], profile="test")
+    lock.save()
+    ring = LLMRing(tmp_path / "llmring.lock", profile="test")
+    assert ring.resolve_model("chatbot") == ["anthropic:claude-3-5-haiku-20241022"]
+    assert ring.resolve_model("chatbot", "prod") == ["openai:gpt-4o"]  # a call's own wins
+    assert LLMRing(tmp_path / "llmring.lock").resolve_model("chatbot") == ["openai:gpt-4o"]
+
+
 async def test_unknown_alias_names_profile_and_file(tmp_path: Path) -> None:
     path = _lockfile(tmp_path, "openai:gpt-4o-mini")
     ring = ring_with(lambda r: httpx.Response(500), path)

@@ -30,6 +30,7 @@ from llmring_replay.transports import CassetteTransport
 from pytest_llmring_replay.config import CassetteSettings
 from pytest_llmring_replay.messages import missing_message, unrecorded_message
 from pytest_llmring_replay.network import NetworkGuard
+from pytest_llmring_replay.ring_config import RingSettings
 from pytest_llmring_replay.transport import LiveTransport, PluginTransport
 
 if TYPE_CHECKING:
@@ -135,15 +136,28 @@ class LLMCassette:
 
     # -- what the fixtures and hooks do ------------------------------------------------------
 
-    def new_ring(self) -> LLMRing:
-        """An `LLMRing` on this cassette; in replay every provider has a placeholder key."""
-        from llmring_replay.providers.registry import provider_names
+    def new_ring(self, settings: RingSettings | None = None) -> LLMRing:
+        """An `LLMRing` on this cassette, built with `settings` (the `llmring` fixture's);
+        in replay every provider without a key gets a placeholder key."""
+        from llmring_replay.providers.registry import for_provider, provider_names
         from llmring_replay.service import LLMRing
 
-        ring = LLMRing(transport=self.transport)
+        if settings is None:
+            ring = LLMRing(transport=self.transport)
+        else:
+            ring = LLMRing(
+                settings.lockfile,
+                transport=self.transport,
+                timeout=settings.timeout,
+                profile=settings.profile,
+            )
+            for name, provider in settings.providers.items():
+                ring.register_provider(name, provider.get("api_key"), provider.get("base_url"))
         if not self.recording:
             for name in provider_names():
-                if name not in ring.providers:
+                configured = ring.providers.get(name)
+                keyless = configured is None or configured.api_key is None
+                if keyless and not for_provider(name).key_optional:
                     ring.register_provider(name, api_key=PLACEHOLDER_KEY)
         self._rings.append(ring)
         return ring
@@ -189,8 +203,12 @@ class LLMCassette:
         try:
             self._inner.assert_all_played()
         except CassetteUnplayedError as exc:
-            hint = "(if that is expected: @pytest.mark.llm_cassette(allow_unplayed=True))"
-            pytest.fail(f"{exc}\n{hint}", pytrace=False)
+            problem = str(exc)
+        else:
+            return
+        # Failed outside the `except`: inside, pytest prints the message twice, chained.
+        hint = "(if that is expected: @pytest.mark.llm_cassette(allow_unplayed=True))"
+        pytest.fail(f"{problem}\n{hint}", pytrace=False)
 
     def close_clients(self) -> None:
         """Close the fixtures' clients and the transport, on the loop they ran on."""

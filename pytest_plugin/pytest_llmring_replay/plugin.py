@@ -1,7 +1,9 @@
 """pytest wiring for llmring-replay: options, ini settings, the marker, hooks and fixtures.
 
-Settings are resolved per test in `config` with the precedence
-command line > `llm_cassette` marker > ini > default (record mode: command line only).
+Settings are resolved per test: the cassette's in `config` with the precedence
+command line > `llm_cassette` marker > ini > default (record mode: command line only); the
+`llmring` client's in `ring_config` with the precedence
+command line > `llmring` marker > `llmring_config` fixture > ini > default.
 
 Heavy imports (httpx, pydantic, llmring_replay, syrupy) happen inside fixtures and hooks,
 only for tests that use them: a project with the plugin installed that does not use it pays
@@ -11,10 +13,11 @@ for this module and a marker lookup per test function (`benchmarks/plugin_startu
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_llmring_replay import ring_config
 from pytest_llmring_replay import simulator as _simulator
 
 if TYPE_CHECKING:
@@ -56,12 +59,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("llm_timing", "default replay pacing (instant when unset)", default="")
     _simulator.add_options(group, parser)
+    ring_config.add_options(group, parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     config.addinivalue_line("markers", _simulator.MARKER_HELP)
+    config.addinivalue_line("markers", ring_config.MARKER_HELP)
     _check_timing(config)
+    ring_config.check_options(config)
 
 
 def _check_timing(config: pytest.Config) -> None:
@@ -172,9 +178,18 @@ def llm_simulator(
 
 
 @pytest.fixture
-def llmring(llm_cassette: LLMCassette) -> LLMRing:
+def llmring_config() -> dict[str, Any]:
+    """Settings for `llmring` (timeout, lockfile, profile, providers); override in a conftest."""
+    return {}
+
+
+@pytest.fixture
+def llmring(
+    request: pytest.FixtureRequest, llm_cassette: LLMCassette, llmring_config: dict[str, Any]
+) -> LLMRing:
     """An `LLMRing` recording or replaying the test's cassette, closed after the test."""
-    return llm_cassette.new_ring()
+    assert isinstance(request.node, pytest.Item)
+    return llm_cassette.new_ring(ring_config.resolve_ring(request.node, llmring_config))
 
 
 @pytest.fixture

@@ -165,6 +165,8 @@ def test_unplayed_interaction_fails_unless_allowed(
     )
     # A test failing for its own reason reports that reason only.
     output = result.stdout.str()
+    quiet = output.split("_ test_quiet _")[1].split("_ test_failing_for_its_own_reason _")[0]
+    assert quiet.count("never requested") == 1  # said once, not chained
     section = output.split("test_failing_for_its_own_reason _")[1].split("short test summary")[0]
     assert "assert 1 == 2" in section
     assert "never requested" not in section
