@@ -21,7 +21,7 @@ transport = ReplayTransport(cassette, faults=parse_faults(["disconnect:after=3"]
 - Stream faults (`StallBeforeFirstByte`, `StallBetween`, `Disconnect`, `MalformedFrame`,
   `InBandError`) keep the recorded stream up to a frame. Frames count from 1: `after=N`
   delivers frames 1..N, `at=N` is the Nth frame. A stall longer than the client's read
-  timeout raises `httpx.ReadTimeout` in replay (the client's `ProviderTimeoutError`).
+  timeout raises the HTTP library's `ReadTimeout` in replay (`ProviderTimeoutError`).
 - `FailFirst(k, fault)` applies `fault` to the first `k` requests of an interaction.
 - Every fault takes `only=`: an interaction index, a model name (`"gpt-4o"` or
   `"openai:gpt-4o"`) or a predicate on the `ReplayContext`, to fail one interaction of

@@ -12,12 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import httpx
-
 from llmring_replay.faults.base import BaseFault, content_type, format_of, model_of
 from llmring_replay.faults.shapes import KINDS, error_frame, shape_for
 from llmring_replay.framing import framing_for
-from llmring_replay.transports.replay import Fault, ReplayContext, ReplayPlan
+from llmring_replay.transports.replay import Fault, ReplayContext, ReplayPlan, StreamCut
 
 __all__ = [
     "Disconnect",
@@ -36,8 +34,8 @@ _CUT = "peer closed connection without sending complete message body (incomplete
 class StallBeforeFirstByte(BaseFault):
     """The response headers (and so everything after them) arrive `seconds` later.
 
-    Longer than the client's read timeout, it raises `httpx.ReadTimeout` in replay, which the
-    client reports as `ProviderTimeoutError`.
+    Longer than the client's read timeout, it raises the HTTP library's `ReadTimeout` in
+    replay, which the client reports as `ProviderTimeoutError`.
     """
 
     seconds: float
@@ -75,7 +73,8 @@ class StallBetween(BaseFault):
 
 @dataclass(frozen=True, repr=False)
 class Disconnect(BaseFault):
-    """Frames 1..`after` arrive, then the connection drops (`httpx.RemoteProtocolError`).
+    """Frames 1..`after` arrive, then the connection drops (the client library's
+    `RemoteProtocolError`, as from a real cut).
 
     `after` may equal the frame count: the whole body came but the connection was cut before
     the response ended, which a client that reads to the end still sees.
@@ -89,8 +88,7 @@ class Disconnect(BaseFault):
 
     def rewrite(self, plan: ReplayPlan, context: ReplayContext) -> ReplayPlan:
         self.check_frame("after", self.after, 0, len(plan.frames), plan)
-        error = httpx.RemoteProtocolError(_CUT, request=context.request)
-        return replace(plan, frames=plan.frames[: self.after], error=error)
+        return replace(plan, frames=plan.frames[: self.after], error=StreamCut(_CUT))
 
 
 def _cut(payload: str) -> str:

@@ -1,4 +1,4 @@
-"""`CassetteTransport`: replay and record per a record mode, with vcrpy's meanings.
+"""Record modes, with vcrpy's meanings, and `Core`: per request, replay or record.
 
 | mode           | cassette file exists                      | no cassette file                  |
 |----------------|-------------------------------------------|-----------------------------------|
@@ -11,26 +11,22 @@ With faults, a request that is recorded is read whole first, then served from th
 recording with the faults applied: a fault test fails the same way on its recording run as
 on every replay after it.
 
-`none` (the default everywhere) never builds a live transport at all, so a test in that
-mode cannot reach the network whatever it does.
+`none` (the default everywhere) never builds a recorder at all, so a transport in that mode
+cannot reach the network whatever it is asked.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
 from enum import Enum
 from pathlib import Path
-
-import httpx
 
 from llmring_replay.cassette import Cassette
 from llmring_replay.exceptions import CassetteMatchError, CassetteNotFoundError
 from llmring_replay.timing import Timing
-from llmring_replay.transports.recording import RecordingTransport
-from llmring_replay.transports.replay import Fault, ReplayTransport
+from llmring_replay.transports.recording import Recorder
+from llmring_replay.transports.replay import Replayer, ReplayOptions
 
-__all__ = ["CassetteTransport", "RecordMode"]
+__all__ = ["Core", "RecordMode"]
 
 
 class RecordMode(str, Enum):
@@ -42,88 +38,88 @@ class RecordMode(str, Enum):
     ALL = "all"
 
 
-class CassetteTransport(httpx.AsyncBaseTransport):
-    """Replay from, and record into, the cassette at `path`, per `record_mode`.
+class Core:
+    """The shared logic behind every transport: what to do with a request, whatever client.
 
-    `record_command` is what a missing-cassette error tells the user to run (the pytest
-    plugin passes the exact command line of the test).
+    `replayer` answers from the cassette, `recorder` records from the network; `replaying`
+    says whether a request is matched first (a miss is then an error unless there is a
+    recorder: `new_episodes`).
     """
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
-        record_mode: RecordMode | str = RecordMode.NONE,
+        replayer: Replayer | None,
+        recorder: Recorder | None,
         *,
-        timing: Timing | str | None = "instant",
-        inner: httpx.AsyncBaseTransport | None = None,
-        match_on: Sequence[str] | None = None,
-        ignore_paths: Iterable[str] = (),
-        allow_repeats: bool = False,
-        faults: Iterable[Fault] = (),
-        record_command: str | None = None,
+        replaying: bool,
+        mode: RecordMode | None = None,
     ) -> None:
-        self.path = Path(path)
-        self.mode = RecordMode(record_mode)
-        exists = self.path.exists()
-        if self.mode is RecordMode.NONE and not exists:
+        self.replayer = replayer
+        self.recorder = recorder
+        self.replaying = replaying and replayer is not None
+        #: The record mode the core was made for (`for_mode`), else None.
+        self.mode = mode
+
+    @classmethod
+    def for_mode(
+        cls,
+        path: Path,
+        mode: RecordMode,
+        timing: Timing | str | None,
+        record_command: str | None,
+        options: ReplayOptions,
+    ) -> Core:
+        """The core for the cassette at `path` in `mode` (see the module docstring).
+
+        `record_command` is what a missing-cassette error tells the user to run.
+        """
+        exists = path.exists()
+        if mode is RecordMode.NONE and not exists:
             how = record_command or "re-run with record mode once, new_episodes or all"
             raise CassetteNotFoundError(
-                f"cassette {self.path} does not exist and record mode is 'none' "
+                f"cassette {path} does not exist and record mode is 'none' "
                 f"(nothing may touch the network). To record it: {how}",
-                str(self.path),
+                str(path),
             )
-        replaying = exists and self.mode is not RecordMode.ALL
-        self.cassette = Cassette.load(self.path) if replaying else Cassette(path=self.path)
-        self.replay = ReplayTransport(
-            self.cassette,
-            timing,
-            match_on=match_on,
-            ignore_paths=ignore_paths,
-            allow_repeats=allow_repeats,
-            faults=faults,
-        )
-        self.recorder: RecordingTransport | None = None
-        if self.mode is not RecordMode.NONE and not (exists and self.mode is RecordMode.ONCE):
+        replaying = exists and mode is not RecordMode.ALL
+        cassette = Cassette.load(path) if replaying else Cassette(path=path)
+        replayer = Replayer(cassette, timing, **options)
+        recorder = None
+        if mode is not RecordMode.NONE and not (exists and mode is RecordMode.ONCE):
             # What gets recorded is indexed for replay (unplayed), so in new_episodes a
             # repeat of a new request replays it, as vcrpy does, instead of recording twice.
-            self.recorder = RecordingTransport(self.cassette, inner, on_recorded=self._recorded)
-        self._replaying = replaying
-        self._last_recorded: int | None = None
+            def recorded(index: int) -> None:
+                replayer.matcher.add(index, played=False)
 
-    def _recorded(self, index: int) -> None:
-        self._last_recorded = index
-        self.replay.matcher.add(index, played=False)
+            recorder = Recorder(cassette, on_recorded=recorded)
+        return cls(replayer, recorder, replaying=replaying, mode=mode)
 
     @property
-    def recording(self) -> bool:
-        """Whether any request may be recorded (and so reach the network)."""
-        return self.recorder is not None
+    def cassette(self) -> Cassette:
+        """The cassette replayed from or recorded into."""
+        owner = self.replayer or self.recorder
+        assert owner is not None, "a core replays, records, or both"
+        return owner.cassette
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._replaying:
+    def route(self, method: str, url: str, body: bytes | None) -> int | None:
+        """The index of the interaction to replay for a request, or None to record it."""
+        if self.replaying:
+            assert self.replayer is not None
             if self.recorder is None:
-                return await self.replay.handle_async_request(request)
+                return self.replayer.match(method, url, body)
             try:
-                return await self.replay.handle_async_request(request)
+                return self.replayer.match(method, url, body)
             except CassetteMatchError:
                 pass  # new_episodes: what is not on the cassette yet gets recorded
-        assert self.recorder is not None
-        if not self.replay.faults:
-            return await self.recorder.handle_async_request(request)
-        # Faults while recording: record the live answer whole, then serve the recording
-        # with the faults, so a fault test behaves the same on its recording run as after.
-        live = await self.recorder.handle_async_request(request)
-        await live.aread()  # stores the interaction, which sets _last_recorded
-        index = self._last_recorded
-        await live.aclose()
-        assert index is not None
-        return await self.replay.serve(request, index)
+        return None
+
+    @property
+    def faults_on_recording(self) -> bool:
+        """Whether a recorded answer is served back through the replayer's faults."""
+        return self.replayer is not None and bool(self.replayer.faults)
 
     def assert_all_played(self) -> None:
         """In replay, raise `CassetteUnplayedError` for recorded interactions never used."""
-        if self._replaying and self.mode is not RecordMode.NEW_EPISODES:
-            self.replay.assert_all_played()
-
-    async def aclose(self) -> None:
-        if self.recorder is not None:
-            await self.recorder.aclose()
+        if self.replaying and self.mode is not RecordMode.NEW_EPISODES:
+            assert self.replayer is not None
+            self.replayer.assert_all_played()

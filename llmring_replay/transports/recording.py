@@ -1,12 +1,13 @@
-"""`RecordingTransport`: forward to the real transport, tee every frame, record its timing.
+"""The recording half of the core: tee the live body, time its frames, store the interaction.
 
-The consumer gets each read the moment it arrives: the recorder notes the arrival time,
-cuts a (decompressed) copy into frames, and hands the original bytes on at once, so
-recording adds microseconds, never a buffer, to the live stream.
+The consumer gets each read the moment it arrives: the `Tee` notes the arrival time, cuts a
+(decompressed) copy into frames, and hands the original bytes on at once, so recording adds
+microseconds, never a buffer, to the live stream. The same `Tee` serves sync and async
+bodies of httpx and httpx2 alike: it only iterates the library's stream.
 
 When the body ends, or the consumer closes the response early (the rest is then read, so
-the cassette holds the whole answer), the interaction is scrubbed of secrets, appended to
-the cassette, and the cassette is saved atomically. A response whose connection fails
+the cassette holds the whole answer), the interaction is scrubbed of secrets and handed to
+the cassette in one call (`Recorder.hand_off`). A response whose connection fails
 mid-body is *not* stored (a cassette must not replay a cut the provider never meant): the
 consumer gets the error, as it would live, and the cassette keeps what it had.
 
@@ -17,12 +18,14 @@ client the same encoded bytes it would have decoded live.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Iterator
 from datetime import datetime, timezone
+from typing import Any, TypedDict
 
-import httpx
+from typing_extensions import Unpack
 
 from llmring_replay.cassette import (
     Cassette,
@@ -33,11 +36,9 @@ from llmring_replay.cassette import (
 )
 from llmring_replay.cassette.normalize import guess_model, guess_provider, header_dict
 from llmring_replay.framing import framing_for, splitter_for
+from llmring_replay.transports.replay import FRAMING_HEADERS, RequestLike
 
-__all__ = ["FRAMING_HEADERS", "RecordingTransport"]
-
-#: Headers about how the bytes were framed on the connection, which replay re-does itself.
-FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+__all__ = ["RecordOptions", "Recorder", "Recording", "Tee"]
 
 
 class _Inflate:
@@ -60,26 +61,21 @@ class _Inflate:
             return self.state.decompress(data)
 
 
-def _inflater(encoding: str | None) -> _Inflate | None:
-    coding = (encoding or "").strip().lower()
-    return _Inflate(coding) if coding in ("gzip", "x-gzip", "deflate") else None
-
-
-def _headers(headers: httpx.Headers, drop: Iterable[str] = ()) -> dict[str, list[str]]:
+def _headers(headers: Any, drop: Iterable[str] = ()) -> dict[str, list[str]]:
     stored = header_dict(headers.multi_items())
     for name in drop:
         stored.pop(name, None)
     return stored
 
 
-class _Recorder:
-    """The state of one response being recorded."""
+class Recording:
+    """One response being recorded: its body, frame offsets, and what to do when it ends."""
 
     def __init__(
         self,
-        store: Callable[[_Recorder], None],
-        request: httpx.Request,
-        response: httpx.Response,
+        store: Callable[[Recording], None],
+        request: RequestLike,
+        response: Any,
         started: float,
     ) -> None:
         self.store = store
@@ -90,132 +86,144 @@ class _Recorder:
         self.offsets: list[float] = []
         self.sizes: list[int] = []
         encoding = response.headers.get("content-encoding")
-        self.inflate = _inflater(encoding)
+        coding = (encoding or "").strip().lower()
+        self.inflate = _Inflate(coding) if coding in ("gzip", "x-gzip", "deflate") else None
         #: True while the body is stored as received though it is encoded (br, zstd, ...).
-        self.still_encoded = bool(encoding and encoding.strip().lower() != "identity") and (
-            self.inflate is None
-        )
+        self.still_encoded = bool(coding and coding != "identity") and self.inflate is None
         framing = None if self.still_encoded else framing_for(response.headers.get("content-type"))
         self.splitter = splitter_for(framing)[0] if framing else None
         self.last_read = 0.0
         self.done = False
+        #: The interaction's index in the cassette, once stored.
+        self.index: int | None = None
 
-    def feed(self, data: bytes, arrived: float) -> None:
-        self.last_read = arrived
-        if self.inflate is not None:
-            data = self.inflate(data)
-        self.body += data
+    def feed(self, data: bytes) -> bytes:
+        """Note `data` as arriving now; returns it unchanged."""
+        # The arrival time is taken first; the bookkeeping after it costs microseconds
+        # (benchmarks/recording_overhead.py).
+        arrived = self.last_read = time.perf_counter() - self.started
+        decoded = self.inflate(data) if self.inflate is not None else data
+        self.body += decoded
         if self.splitter is None:
-            if data:
+            if decoded:
                 self.offsets.append(arrived)
-                self.sizes.append(len(data))
-            return
-        self.offsets.extend(arrived for _ in self.splitter.feed(data))
+                self.sizes.append(len(decoded))
+        else:
+            self.offsets.extend(arrived for _ in self.splitter.feed(decoded))
+        return data
 
-    def finish(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        if self.splitter is not None:
-            # A last frame without its terminator completed with the last read.
-            self.offsets.extend(self.last_read for _ in self.splitter.flush())
-        self.store(self)
-
-    def fail(self) -> None:
-        """The connection failed mid-body: nothing is stored (see the module docstring)."""
-        self.done = True
-
-
-class _TeeStream(httpx.AsyncByteStream):
-    def __init__(
-        self, inner: httpx.AsyncByteStream, recorder: _Recorder, open_streams: set[_TeeStream]
-    ) -> None:
-        self.inner = inner
-        self.recorder = recorder
-        self.open_streams = open_streams
-        open_streams.add(self)
-        # One iterator over the inner stream, kept here so `aclose` can read on where the
-        # consumer stopped; a second `async for` would start over on a closed connection.
-        self.reads: AsyncIterator[bytes] | None = None
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        recorder = self.recorder
-        self.reads = self.inner.__aiter__()
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Around reading the body: stored when the reads end, dropped if they fail."""
         try:
-            async for data in self.reads:
-                # The arrival time is taken first; the bookkeeping after it costs
-                # microseconds (benchmarks/recording_overhead.py).
-                recorder.feed(data, time.perf_counter() - recorder.started)
-                yield data
+            yield
         except Exception:
-            recorder.fail()
+            self.done = True  # the connection failed mid-body: not stored (module docstring)
             raise
-        recorder.finish()
-
-    async def aclose(self) -> None:
-        recorder = self.recorder
-        try:
-            if not recorder.done:
-                # The consumer stopped early; read the rest so the cassette is whole.
-                reads = self.reads if self.reads is not None else self.inner.__aiter__()
-                try:
-                    async for data in reads:
-                        recorder.feed(data, time.perf_counter() - recorder.started)
-                except Exception:
-                    recorder.fail()
-                    raise
-                recorder.finish()
-        finally:
-            self.open_streams.discard(self)
-            await self.inner.aclose()
+        if not self.done:
+            self.done = True
+            if self.splitter is not None:
+                # A last frame without its terminator completed with the last read.
+                self.offsets.extend(self.last_read for _ in self.splitter.flush())
+            self.store(self)
 
 
-class RecordingTransport(httpx.AsyncBaseTransport):
-    """Record every exchange through `inner` (the live network by default) into `cassette`.
+class Tee:
+    """The body of a recorded response: the live stream's reads, each fed to the recording.
 
-    `save=True` writes the cassette (atomically) after each recorded interaction when it has
-    a path, so an interrupted run keeps everything recorded so far. `secrets` are extra
-    strings to redact wherever they appear, beside the known key variables. `on_recorded`
-    is called with the index of each interaction appended.
+    One iterator over the live stream is kept, so `close` can read on where the consumer
+    stopped; a second `for` would start over on a closed connection.
     """
 
     def __init__(
-        self,
-        cassette: Cassette,
-        inner: httpx.AsyncBaseTransport | None = None,
-        *,
-        save: bool = True,
-        secrets: Iterable[str] = (),
-        on_recorded: Callable[[int], None] | None = None,
+        self, live: Any, recording: Recording, open_tees: set[Tee], *, asynchronous: bool
     ) -> None:
+        self.live = live
+        self.recording = recording
+        self.open_tees = open_tees
+        open_tees.add(self)
+        #: Whether the consumer is an async client (the tee is then closed with `aclose`).
+        self.asynchronous = asynchronous
+        self.reads: Any = None
+        self.tee_reads: AsyncGenerator[bytes, None] | None = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.reads = iter(self.live)
+        with self.recording.reading():
+            for data in self.reads:
+                yield self.recording.feed(data)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self.tee_reads = self._tee_async()  # closed in aclose, as `AsyncBody` does
+        return self.tee_reads
+
+    async def _tee_async(self) -> AsyncGenerator[bytes, None]:
+        self.reads = aiter(self.live)
+        with self.recording.reading():
+            async for data in self.reads:
+                yield self.recording.feed(data)
+
+    def close(self) -> None:
+        """Finish the recording (the consumer stopped early: read the rest), then close."""
+        try:
+            if not self.recording.done:
+                with self.recording.reading():
+                    for data in self.reads or iter(self.live):
+                        self.recording.feed(data)
+        finally:
+            self.open_tees.discard(self)
+            self.live.close()
+
+    async def aclose(self) -> None:
+        """`close` for async streams."""
+        if self.tee_reads is not None:
+            await self.tee_reads.aclose()
+        try:
+            if not self.recording.done:
+                with self.recording.reading():
+                    async for data in self.reads or aiter(self.live):
+                        self.recording.feed(data)
+        finally:
+            self.open_tees.discard(self)
+            await self.live.aclose()
+
+
+class RecordOptions(TypedDict, total=False):
+    """How recorded interactions are kept (keyword arguments).
+
+    `save` (default True) writes the cassette (atomically) after each recorded interaction
+    when it has a path, so an interrupted run keeps everything recorded so far. `secrets`
+    are extra strings to redact wherever they appear, beside the known key variables.
+    `on_recorded` is called with the index of each interaction stored.
+    """
+
+    save: bool
+    secrets: Iterable[str]
+    on_recorded: Callable[[int], None] | None
+
+
+class Recorder:
+    """Records responses into `cassette`; `options` are `RecordOptions`."""
+
+    def __init__(self, cassette: Cassette, **options: Unpack[RecordOptions]) -> None:
         self.cassette = cassette
-        self.inner = inner if inner is not None else httpx.AsyncHTTPTransport()
-        self.save = save
-        self.secrets = tuple(secrets)
-        self.on_recorded = on_recorded
+        self.save = options.get("save", True)
+        self.secrets = tuple(options.get("secrets", ()))
+        self.on_recorded = options.get("on_recorded")
         # Responses still being read: an app that abandons a stream without closing it
-        # (a plain `break` out of an async generator) still gets its recording on `aclose`.
-        self._open: set[_TeeStream] = set()
+        # (a plain `break` out of an async generator) still gets its recording on close.
+        self.open_tees: set[Tee] = set()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        started = time.perf_counter()
-        response = await self.inner.handle_async_request(request)
-        recorder = _Recorder(self._store, request, response, started)
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(
-            status_code=response.status_code,
-            headers=response.headers,
-            stream=_TeeStream(response.stream, recorder, self._open),
-            extensions=response.extensions,
-            request=request,
-        )
+    def tee(
+        self, request: RequestLike, response: Any, started: float, *, asynchronous: bool
+    ) -> Tee:
+        """The body to hand the consumer for `response` (to `request`, sent at `started`)."""
+        recording = Recording(self._store, request, response, started)
+        return Tee(response.stream, recording, self.open_tees, asynchronous=asynchronous)
 
-    def _store(self, recorder: _Recorder) -> None:
-        request, response = recorder.request, recorder.response
-        dropped = (
-            FRAMING_HEADERS if recorder.still_encoded else FRAMING_HEADERS | {"content-encoding"}
-        )
+    def _store(self, recording: Recording) -> None:
+        request, response = recording.request, recording.response
+        dropped = FRAMING_HEADERS | (set() if recording.still_encoded else {"content-encoding"})
         recorded_request = RecordedRequest(
             method=request.method,
             uri=str(request.url),
@@ -226,9 +234,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             status=response.status_code,
             reason=response.reason_phrase,
             headers=_headers(response.headers, dropped),
-            body=bytes(recorder.body),
-            offsets=recorder.offsets,
-            sizes=recorder.sizes if recorder.splitter is None else None,
+            body=bytes(recording.body),
+            offsets=recording.offsets,
+            sizes=recording.sizes if recording.splitter is None else None,
         )
         interaction = Interaction(
             request=recorded_request,
@@ -237,16 +245,27 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             model=guess_model(recorded_request.uri, recorded_request.body),
             recorded_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
-        index = self.cassette.append(scrub_interaction(interaction, secrets=self.secrets))
+        recording.index = self.hand_off(scrub_interaction(interaction, secrets=self.secrets))
+        if self.on_recorded is not None:
+            self.on_recorded(recording.index)
+
+    def hand_off(self, interaction: Interaction) -> int:
+        """Give a finished, scrubbed interaction to the cassette; returns its index.
+
+        The one place recording writes: how an interaction is kept (saved atomically after
+        each, so an interrupted run keeps what it recorded) changes here and only here.
+        """
+        index = self.cassette.append(interaction)
         if self.save and self.cassette.path is not None:
             self.cassette.save()
-        if self.on_recorded is not None:
-            self.on_recorded(index)
+        return index
+
+    def close(self) -> None:
+        """Finish the recordings of sync responses nobody closed."""
+        for tee in [tee for tee in self.open_tees if not tee.asynchronous]:
+            tee.close()
 
     async def aclose(self) -> None:
-        """Finish the recordings of responses nobody closed, then close the inner transport."""
-        try:
-            for stream in list(self._open):
-                await stream.aclose()
-        finally:
-            await self.inner.aclose()
+        """Finish the recordings of async responses nobody closed."""
+        for tee in [tee for tee in self.open_tees if tee.asynchronous]:
+            await tee.aclose()

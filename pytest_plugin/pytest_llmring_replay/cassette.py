@@ -31,7 +31,7 @@ from pytest_llmring_replay.config import CassetteSettings
 from pytest_llmring_replay.messages import missing_message, unrecorded_message
 from pytest_llmring_replay.network import NetworkGuard
 from pytest_llmring_replay.ring_config import RingSettings
-from pytest_llmring_replay.transport import LiveTransport, PluginTransport
+from pytest_llmring_replay.transport import PluginTransport
 
 if TYPE_CHECKING:
     from llmring_replay.cassette import Cassette, Interaction
@@ -82,7 +82,6 @@ class LLMCassette:
         self._invocation_dir = invocation_dir
         missing = settings.record_mode == "none" and not settings.path.exists()
         self.missing_message = missing_message(settings, invocation_dir) if missing else None
-        self._live = LiveTransport()
         inner = None if missing else self._cassette_transport()
         #: The httpx transport over the cassette, for other clients (`http_client=` of an SDK).
         self.transport = PluginTransport(inner, settings.path, self.missing_message or "")
@@ -98,7 +97,6 @@ class LLMCassette:
             settings.path,
             settings.record_mode,
             timing=settings.timing,
-            inner=self._live,
             match_on=settings.match_on,
             ignore_paths=settings.ignore_paths,
             allow_repeats=settings.allow_repeats,
@@ -191,7 +189,7 @@ class LLMCassette:
     def _check_recorded(self) -> None:
         # After `close_clients`, which finishes the recording of responses left unread: what
         # is still missing was cut off, and the cassette would not replay the test.
-        sent = self._live.sent
+        sent = self.transport.live.sent
         stored = len(self.interactions) - self._stored_before
         if stored < sent:
             message = unrecorded_message(sent, stored, self.path, self._invocation_dir)
