@@ -71,7 +71,17 @@ class RecordingTransport(CoreTransport):
     ) -> None:
         self.cassette = cassette
         self.inner = inner
-        super().__init__(Core(None, Recorder(cassette, **options), replaying=False), Live(inner))
+        self.recorder = Recorder(cassette, **options)
+        super().__init__(Core(None, self.recorder, replaying=False), Live(inner))
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Extra strings to redact; settable (a proxy adds each client's key as it comes)."""
+        return self.recorder.secrets
+
+    @secrets.setter
+    def secrets(self, secrets: tuple[str, ...]) -> None:
+        self.recorder.secrets = tuple(secrets)
 
 
 class CassetteTransport(CoreTransport):
