@@ -200,18 +200,24 @@ def serve(
     _check_usage(cassette_dir, simulate)
     check_record_usage(record_mode, upstreams, cassette, simulate)
     details: list[str] = []
+    # Nobody reads a long-running server's log of requests and frames: keep none of it, so
+    # memory stays constant (keep_requests=0, keep_frames=0).
     if simulate is not None:
         simulator, what = _simulator(simulate)
-        server = SimulatorServer(simulator, host, port)
+        server = SimulatorServer(simulator, host, port, keep_requests=0, keep_frames=0)
     else:
         directory = cassette_dir or Path(".")
         recording = record_mode != "none"
         responder, what = _responder(directory, timing, allow_empty=recording)
         if recording:
             proxy, details = recording_proxy(responder, directory, record_mode, upstreams, cassette)
-            server = SimulatorServer(host=host, port=port, responder=proxy)
+            server = SimulatorServer(
+                host=host, port=port, responder=proxy, keep_requests=0, keep_frames=0
+            )
         else:
-            server = SimulatorServer(host=host, port=port, responder=responder)
+            server = SimulatorServer(
+                host=host, port=port, responder=responder, keep_requests=0, keep_frames=0
+            )
     if not is_loopback(host):
         click.echo(
             f"Warning: {host} is not loopback: others on the network can reach this", err=True

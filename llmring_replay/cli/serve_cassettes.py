@@ -36,6 +36,8 @@ __all__ = ["CassetteResponder", "RequestKey", "error_reply", "request_key"]
 RequestKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, Any]]
 
 # Headers about the recorded connection, not the answer; h11 frames the body itself.
+_PACED_LIMIT = 256
+_KEYS_LIMIT = 64  # each holds a request body alive
 _DROPPED_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "server", "date"}
 )
@@ -90,6 +92,11 @@ class CassetteResponder:
             self._by_key.setdefault(entry.key, []).append(entry)
         # Only the server's event loop calls us: no lock needed for these counters.
         self._served: dict[RequestKey, int] = {}
+        # The frames and delays of recently served interactions (by id: `entries` keeps them
+        # alive), so a request served again costs no splitting or scheduling; bounded.
+        self._paced: dict[int, tuple[list[bytes], list[float]]] = {}
+        # Canonical keys of recently seen request bytes: canonicalizing is most of a lookup.
+        self._keys: dict[tuple[str, str, tuple[tuple[str, str], ...], bytes], RequestKey] = {}
 
     def __call__(self, request: ReceivedRequest) -> Reply:
         found = self.lookup(request)
@@ -97,7 +104,14 @@ class CassetteResponder:
 
     def lookup(self, request: ReceivedRequest) -> Interaction | None:
         """The recorded interaction that answers `request` (counted as served), if any."""
-        candidates = self._by_key.get(_key_of(request))
+        seen = (request.method, request.path, tuple(request.query.items()), request.content)
+        key = self._keys.get(seen)
+        if key is None:
+            key = _key_of(request)
+            if len(self._keys) >= _KEYS_LIMIT:
+                self._keys.clear()
+            self._keys[seen] = key
+        candidates = self._by_key.get(key)
         if not candidates:
             return None
         key = candidates[0].key
@@ -114,18 +128,24 @@ class CassetteResponder:
     def reply_for(self, interaction: Interaction) -> Reply:
         """The recorded response as a `Reply`, its frames delayed by the timing policy."""
         response = interaction.response
-        frames = response.frames()
-        served_at = self.timing.schedule([offset for offset, _ in frames])
+        paced = self._paced.get(id(interaction))
+        if paced is None:
+            frames = response.frames()
+            served_at = self.timing.schedule([offset for offset, _ in frames])
+            paced = [data for _, data in frames], _delays(served_at)
+            if len(self._paced) >= _PACED_LIMIT:
+                self._paced.clear()
+            self._paced[id(interaction)] = paced
+        pieces, delays = paced
         headers = {
             name: values[0]
             for name, values in response.headers.items()
             if values and name.lower() not in _DROPPED_HEADERS
         }
-        if len(frames) > 1 or response.framing is not None:
-            pieces = [data for _, data in frames]
-            return Reply(response.status, headers, pieces, _delays(served_at), streamed=True)
+        if len(pieces) > 1 or response.framing is not None:
+            return Reply(response.status, headers, pieces, delays, streamed=True)
         # One piece (a JSON answer, an error): sent whole, with a length, when it is due.
-        return Reply(response.status, headers, [response.body], [served_at[-1] if frames else 0.0])
+        return Reply(response.status, headers, [response.body], [sum(delays)])
 
     # -- misses -------------------------------------------------------------------------------
 

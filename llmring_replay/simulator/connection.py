@@ -14,6 +14,8 @@ import json
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing, suppress
+from functools import partial
+from itertools import repeat
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, unquote
 
@@ -93,11 +95,25 @@ def _parse(request: h11.Request, content: bytes) -> ReceivedRequest:
     )
 
 
+def _chunked(conn: h11.Connection, reply: Reply, head: bool) -> bool:
+    """Whether we frame this reply's body as HTTP/1.1 chunks ourselves instead of one h11
+    call per frame (a third of the server's time per frame). It is exactly when h11 would
+    chunk it: a streamed body (no length) with a body at all, to an HTTP/1.1 client."""
+    names = {name.lower() for name in reply.headers}
+    return (
+        reply.streamed
+        and not head
+        and conn.their_http_version == b"1.1"
+        and reply.status not in (204, 304)
+        and not names & {"content-length", "transfer-encoding"}
+    )
+
+
 async def _send(
     conn: h11.Connection,
     writer: asyncio.StreamWriter,
     reply: Reply,
-    sent: list[SentFrame],
+    sent: list[SentFrame] | None,
     *,
     head: bool = False,
 ) -> None:
@@ -111,35 +127,55 @@ async def _send(
         headers.append(("content-length", str(sum(map(len, reply.frames)))))
     # Without a length, h11 frames the body with chunked transfer encoding.
     response = h11.Response(status_code=reply.status, headers=headers, reason=_reason(reply.status))
+    frame = _chunk if _chunked(conn, reply, head) else partial(_encode_data, conn)
     writer.write(_encode(conn, response))
-    await writer.drain()
     if reply.live is not None:
-        await _relay(conn, writer, reply.live, sent, head=head)
-    for index, frame in enumerate([] if head or reply.live else reply.frames):
-        if reply.streamed or reply.cut:
-            await asyncio.sleep(reply.delays[index])
-        await _write_frame(conn, writer, frame, sent)
+        await writer.drain()
+        await _relay(writer, reply.live, sent, frame, head=head)
+    elif not head:
+        await _write_frames(writer, reply, sent, frame)
     if reply.cut:
         return  # no end of body: the caller closes the connection mid-response
     writer.write(_encode(conn, h11.EndOfMessage()))
     await writer.drain()
 
 
-async def _write_frame(
-    conn: h11.Connection, writer: asyncio.StreamWriter, frame: bytes, sent: list[SentFrame]
+def _chunk(data: bytes) -> bytes:
+    """One HTTP/1.1 chunk (an empty one would end the body: h11 skips those too)."""
+    return b"%x\r\n%b\r\n" % (len(data), data) if data else b""
+
+
+def _encode_data(conn: h11.Connection, data: bytes) -> bytes:
+    return _encode(conn, h11.Data(data=data))
+
+
+async def _write_frames(
+    writer: asyncio.StreamWriter,
+    reply: Reply,
+    sent: list[SentFrame] | None,
+    frame: Callable[[bytes], bytes],
 ) -> None:
-    data = _encode(conn, h11.Data(data=frame))
-    # Stamped just before the write: "sent at" can only be early, never late.
-    sent.append(SentFrame(time.perf_counter(), frame))
-    writer.write(data)
-    await writer.drain()
+    """Each frame after its delay. One not yet due waits (and is drained before the next
+    one is due); one already due is written at once, without a turn of the event loop: at
+    instant timing the answer goes out as fast as a bare socket writer would send it."""
+    write, drain = writer.write, writer.drain
+    # A whole body waited before its headers; a cut one is paced like a stream.
+    delays = reply.delays if reply.streamed or reply.cut else repeat(0.0)
+    for data, delay in zip(reply.frames, delays, strict=False):
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if sent is not None:
+            # Stamped just before the write: "sent at" can only be early, never late.
+            sent.append(SentFrame(time.perf_counter(), data))
+        write(frame(data))
+        await drain()  # returns at once unless the client is behind
 
 
 async def _relay(
-    conn: h11.Connection,
     writer: asyncio.StreamWriter,
     live: AsyncGenerator[bytes, None],
-    sent: list[SentFrame],
+    sent: list[SentFrame] | None,
+    frame: Callable[[bytes], bytes],
     *,
     head: bool,
 ) -> None:
@@ -147,7 +183,10 @@ async def _relay(
     async with aclosing(live):
         async for piece in live:
             if piece and not head:
-                await _write_frame(conn, writer, piece, sent)
+                if sent is not None:
+                    sent.append(SentFrame(time.perf_counter(), piece))
+                writer.write(frame(piece))
+                await writer.drain()
 
 
 async def _reject(conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
@@ -156,16 +195,18 @@ async def _reject(conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
         return
     reply = json_reply(400, {"error": {"message": "malformed HTTP request"}})
     with suppress(ConnectionError, h11.LocalProtocolError):
-        await _send(conn, writer, reply, [])
+        await _send(conn, writer, reply, None)
 
 
 async def serve_connection(
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     answer: Callable[[ReceivedRequest], Awaitable[Reply]],
-    sent: list[SentFrame],
+    sent: list[SentFrame] | None,
 ) -> None:
-    """Serve requests on one connection until either side closes it; always closes it."""
+    """Serve requests on one connection until either side closes it; always closes it.
+
+    Every body frame written is appended to `sent` (unless None) with its time."""
     conn = h11.Connection(h11.SERVER)
     try:
         while True:

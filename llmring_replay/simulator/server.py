@@ -1,9 +1,10 @@
 """The simulator server: an HTTP/1.1 server on loopback speaking the four providers' APIs.
 
 Routing and rendering live in `routes.py`, the HTTP/1.1 work (h11) in `connection.py`; this
-module runs the listening socket. Every request is kept in `.requests` and every body frame in
-`.sent` with the time it was written, so a test can prove a client saw frame 1 before frame 2
-was sent.
+module runs the listening socket. The latest requests are kept in `.requests` and the latest
+body frames in `.sent` with the time each was written, so a test can prove a client saw
+frame 1 before frame 2 was sent. Both are bounded (`keep_requests`, `keep_frames`), so a
+server that runs for days holds constant memory.
 
 Scripts answer by default; a `responder` (a callable from `ReceivedRequest` to a `Reply`,
 or to an awaitable of one) answers instead when given: the hook `llmring-replay serve` uses
@@ -28,6 +29,7 @@ import threading
 from collections.abc import Callable, Sequence
 from contextlib import suppress
 from types import TracebackType
+from typing import TypeVar
 
 from llmring_replay.providers.registry import lookup
 from llmring_replay.simulator.connection import SERVER_HEADER, SentFrame, serve_connection
@@ -48,6 +50,23 @@ __all__ = ["SentFrame", "SimulatorServer"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
+
+class _Recent(list[T]):
+    """A list that keeps at least its latest `limit` appends and never more than twice
+    that: the oldest half goes in one cut, so an append stays O(1) on average. `None`:
+    keep everything."""
+
+    def __init__(self, limit: int | None) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def append(self, item: T) -> None:
+        super().append(item)
+        if self.limit is not None and len(self) > 2 * self.limit:
+            del self[: len(self) - self.limit]
+
 
 class SimulatorServer:
     """A local server answering provider API calls from scripts.
@@ -57,6 +76,10 @@ class SimulatorServer:
     `(provider, model, body) -> Script`, or a `Simulator`. Give a
     `responder` instead to answer every request yourself: it gets the request (its
     `provider` filled in when the path is a known endpoint) and returns the `Reply` to write.
+
+    `requests` keeps at least the latest `keep_requests` requests and `sent` the latest
+    `keep_frames` frames (never more than twice as many; `None`: all, `0`: none, which also
+    spares stamping each frame).
     """
 
     def __init__(
@@ -66,6 +89,8 @@ class SimulatorServer:
         port: int = 0,
         *,
         responder: Responder | None = None,
+        keep_requests: int | None = 1_000,
+        keep_frames: int | None = 10_000,
     ) -> None:
         if (source is None) == (responder is None):
             raise TypeError("SimulatorServer needs a script source or a responder (one of them)")
@@ -73,10 +98,13 @@ class SimulatorServer:
         self.responder = responder
         self.host = host
         self.port = port
-        #: Every request received, in order.
-        self.requests: list[ReceivedRequest] = []
-        #: Every body frame written, in order, with the time it was written.
-        self.sent: list[SentFrame] = []
+        #: The latest requests received (see `keep_requests`), in order.
+        self.requests: list[ReceivedRequest] = _Recent(keep_requests)
+        #: The latest body frames written (see `keep_frames`), in order, with the time each
+        #: was written.
+        self.sent: list[SentFrame] = _Recent(keep_frames)
+        self._keep_requests = keep_requests != 0
+        self._keep_frames = keep_frames != 0
         self._seq = itertools.count(1)
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
@@ -199,7 +227,8 @@ class SimulatorServer:
         if task is not None:
             self._handlers.add(task)
         try:
-            await serve_connection(reader, writer, self._reply_to, self.sent)
+            sent = self.sent if self._keep_frames else None
+            await serve_connection(reader, writer, self._reply_to, sent)
         except asyncio.CancelledError:
             # Only `aclose` cancels a connection. Ending normally matters: asyncio (3.11)
             # calls `task.exception()` on a finished handler, which logs a cancelled one.
@@ -212,7 +241,8 @@ class SimulatorServer:
         route = find_route(request.path, request.query, request.body)
         provider = route.provider if route is not None else None
         request = dataclasses.replace(request, provider=provider)
-        self.requests.append(request)
+        if self._keep_requests:
+            self.requests.append(request)
         if self.responder is None and route is None:
             return unknown_route_reply(request.method, request.path, request.body)
         if self.responder is None and request.method != "POST":

@@ -361,3 +361,50 @@ def test_an_unknown_route_gets_a_provider_shaped_404_listing_the_routes(
         in (error["message"])
     )
     assert sim.requests[0].provider is None
+
+
+def _recv_all(raw: socket.socket) -> bytes:
+    received = b""
+    while chunk := raw.recv(65536):
+        received += chunk
+    return received
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_streams_are_framed_for_the_client_http_version(version: str) -> None:
+    body = json.dumps({"model": "llama3", "messages": []}).encode()
+    head = (
+        f"POST /api/chat HTTP/{version}\r\nhost: x\r\ncontent-length: {len(body)}\r\n"
+        "connection: close\r\n\r\n"
+    )
+    with SimulatorServer(Script(text="framed", chunk_size=2)) as sim:
+        with socket.create_connection((sim.host, sim.port), timeout=5) as raw:
+            raw.sendall(head.encode() + body)
+            reply = _recv_all(raw)
+        frames = [frame.data for frame in sim.sent]
+    headers, _, payload = reply.partition(b"\r\n\r\n")
+    assert len(frames) == 4  # "fr", "am", "ed", then the done line
+    if version == "1.1":  # chunked: each frame its own chunk, then the last chunk
+        chunks = b"".join(b"%x\r\n%b\r\n" % (len(frame), frame) for frame in frames)
+        assert b"transfer-encoding: chunked" in headers.lower()
+        assert payload == chunks + b"0\r\n\r\n"
+    else:  # HTTP/1.0 has no chunks: the body ends when the connection does
+        assert b"transfer-encoding" not in headers.lower()
+        assert payload == b"".join(frames)
+
+
+def test_the_request_and_frame_logs_are_bounded(client: httpx.Client) -> None:
+    script = Script(text="abc", chunk_size=1)  # 4 frames an answer
+    with SimulatorServer(script, keep_requests=2, keep_frames=5) as sim:
+        for index in range(7):
+            client.post(sim.base_url + "/api/chat", json={"model": f"m{index}"})
+            assert 1 <= len(sim.requests) <= 4
+            assert len(sim.sent) <= 10
+        assert sim.requests[-1].body == {"model": "m6"}
+        assert b'"model":"m6"' in sim.sent[-1].data
+        assert isinstance(sim.requests, list)
+    with SimulatorServer(script, keep_requests=0, keep_frames=0) as sim:
+        answer = client.post(sim.base_url + "/api/chat", json={"model": "m", "stream": False})
+        assert answer.json()["message"]["content"] == "abc"
+        assert sim.requests == []
+        assert sim.sent == []
