@@ -2,7 +2,8 @@
 
 Its cassettes (`tests/cassettes/test_readme_example/`) and snapshots (`tests/__snapshots__/`)
 are committed; CI replays them offline (record mode `none`, no keys). They were recorded from
-the simulator: `python examples/record_readme_test.py`.
+the simulator's built-in `weather` scenario, which pyproject.toml names (`llm_scenario`), with
+no key: `pytest tests/test_readme_example.py --llm-record-mode=all --snapshot-update`.
 """
 
 import pytest

@@ -30,6 +30,10 @@ Fixtures:
 - `llm_provider` / `llm_model`: the provider and `provider:model` of a cross-provider test.
 - `stream_snapshot`: syrupy's `snapshot` storing normalized transcripts of `StreamChunk`
   lists; `stream_snapshot(exact=True)` keeps every chunk.
+- `llm_simulator`: the simulator serving the test's scenario (marker `llm_scenario(...)`,
+  ini `llm_scenario`, `--llm-scenario`), every provider's base URL and a placeholder key
+  pointing at it. When a scenario is set and the record mode allows, `llm_cassette` records
+  from it: `pytest --llm-record-mode=once --llm-scenario=weather` needs no key.
 
 Marker `@pytest.mark.llm_cassette(name=None, *, timing="instant", match_on=None,
 ignore_paths=(), allow_repeats=False, allow_unplayed=False, faults=(), providers=None,
@@ -41,8 +45,9 @@ models=None)`: `providers` runs the test once per provider, each with its own ca
 `llm_model`, `llm_cassette` or `llmring`; the others run once.
 
 Options: `--llm-record-mode {none,once,new_episodes,all}` (default `none`), `--llm-timing`
-(checked at start-up: a bad one is a usage error); ini: `llm_cassette_dir` (default
-`cassettes`, beside each test file), `llm_timing`.
+(checked at start-up: a bad one is a usage error), `--llm-scenario NAME|FILE|off`; ini:
+`llm_cassette_dir` (default `cassettes`, beside each test file), `llm_timing`,
+`llm_scenario`.
 Precedence: command line > marker > ini. Safety: in replay a missing cassette fails the test
 with the command that records it, and connections off the machine are blocked (loopback and
 `0.0.0.0` stay open, for local servers such as the simulator).
