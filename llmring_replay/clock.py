@@ -8,9 +8,20 @@ test:
 
 ```python
 async def test_ui_updates_every_50ms():
-    with virtual_clock() as clock:
-        ...  # replay at timing="recorded"; clock.time() is the virtual now
+    with virtual_clock() as loop:
+        ...  # replay at timing="recorded"; loop.time() is the virtual now
 ```
+
+Where time starts and what happens after the block:
+
+- Inside the block, `loop.time()` goes on from where the loop's clock stood on entry (it
+  never jumps back, in a second block neither), then moves only virtually.
+- After the block the loop runs on its real clock again. Virtual time ran ahead of it, so
+  `loop.time()` then reads *earlier* than it did at the block's end: measure durations
+  inside one block, and do not carry a deadline taken inside it out of it.
+
+looptime's own pytest plugin is not needed (and is kept off by llmring-replay's plugin
+unless a run asks for it with `-p looptime_plugin`).
 """
 
 from __future__ import annotations
@@ -31,7 +42,8 @@ def virtual_clock() -> Iterator[asyncio.AbstractEventLoop]:
 
     Time only moves when every task is waiting, and then jumps to the next timer, so
     timing-dependent code becomes deterministic. Real I/O still works (loopback servers),
-    but its real duration does not advance the virtual time.
+    but its real duration does not advance the virtual time. See the module docstring for
+    where the virtual time starts and what the loop's clock reads after the block.
     """
     try:
         import looptime
@@ -40,6 +52,13 @@ def virtual_clock() -> Iterator[asyncio.AbstractEventLoop]:
             "virtual_clock() needs looptime: pip install 'llmring-replay[clock]'"
         ) from None
     loop = asyncio.get_running_loop()
+    real_now = loop.time()
     patched = looptime.patch_event_loop(cast(Any, loop), _enabled=False)
+    with patched.looptime_enabled():
+        virtual_now = loop.time()
+    if virtual_now < real_now:
+        # Start from the loop's real time (looptime's would be 0, or the end of an earlier
+        # block): forward only, so looptime sees no backward move.
+        patched.setup_looptime(start=real_now, _enabled=False)
     with patched.looptime_enabled():
         yield loop

@@ -99,7 +99,7 @@ class LLMResponse(BaseModel):
 class StreamChunk(BaseModel):
     """One chunk of a streaming response.
 
-    The stream rules (DESIGN.md, "The client contract") hold on every provider: `delta` is
+    The stream rules (README.md, "The client") hold on every provider: `delta` is
     always a string; `model` is `provider:model`; exactly one chunk, the last, carries
     `finish_reason` and (when reported) `usage`; `tool_calls` is cumulative.
     """

@@ -207,7 +207,7 @@ class LLMRing:
     async def chat_stream(
         self, request: LLMRequest, profile: str | None = None
     ) -> AsyncIterator[StreamChunk]:
-        """Stream the answer as `StreamChunk`s (see DESIGN.md for the rules they obey)."""
+        """Stream the answer as `StreamChunk`s (the rules they obey: `schemas.StreamChunk`)."""
         refs = self.resolve_model(request.model, profile)
         for index, ref in enumerate(refs):
             delivered = False

@@ -15,7 +15,7 @@ import click
 import yaml
 from pydantic import ValidationError
 
-from llmring_replay.exceptions import CassetteError, LLMRingError
+from llmring_replay.exceptions import CassetteError, LLMRingError, ProviderRateLimitError
 from llmring_replay.places import validation_text
 
 __all__ = ["error_text", "one_line", "reports_errors"]
@@ -44,7 +44,7 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, yaml.MarkedYAMLError):
         return _yaml_text(exc)
     if isinstance(exc, LLMRingError):
-        return one_line(exc.message)
+        return _message(exc)
     return one_line(str(exc)) or type(exc).__name__
 
 
@@ -53,6 +53,8 @@ def _message(exc: LLMRingError) -> str:
     if isinstance(exc, CassetteError) and exc.path:
         # The cassette loader writes `path:?:` when YAML cannot say the line (bad encoding).
         message = message.replace(f"{exc.path}:?: ", f"{exc.path}: ", 1)
+    if isinstance(exc, ProviderRateLimitError) and exc.retry_after is not None:
+        message = f"{message} (retry after {exc.retry_after:g} s)"
     return one_line(message)
 
 

@@ -12,7 +12,7 @@ from llmring_replay.cassette import Cassette
 from llmring_replay.cli.errors import error_text, reports_errors
 from llmring_replay.cli.files import display
 from llmring_replay.cli.streaming import print_stream, summary_lines
-from llmring_replay.exceptions import ConfigurationError, LLMRingError
+from llmring_replay.exceptions import ConfigurationError, LLMRingError, ProviderNotFoundError
 from llmring_replay.lockfile import parse_model_ref
 from llmring_replay.providers.registry import for_provider
 from llmring_replay.schemas import LLMRequest, Message
@@ -41,6 +41,18 @@ def _point_at(ring: LLMRing, model: str, base_url: str) -> None:
         keyless = configured is None or configured.api_key is None
         needs_key = keyless and not for_provider(provider).key_optional
         ring.register_provider(provider, PLACEHOLDER_KEY if needs_key else None, base_url)
+
+
+def _no_key(exc: ProviderNotFoundError) -> str:
+    """What a CLI user does about a provider without a key (not `register_provider()`)."""
+    try:
+        variables = " or ".join(for_provider(exc.provider or "").api_key_env)
+    except ProviderNotFoundError:
+        return exc.message
+    return (
+        f"no API key for {exc.provider}: set {variables}, or record from a compatible "
+        "server (a simulator, a proxy) with --base-url"
+    )
 
 
 def _is_about(exc: OSError, output: Path) -> bool:
@@ -73,6 +85,15 @@ def _keep(staged: Cassette, target: Cassette, path: Path) -> None:
     click.echo(f"Recorded interaction{plural} {numbers} to {display(path)}")
 
 
+def _frame_span(cassette: Cassette) -> tuple[float | None, float | None]:
+    """The first and the last frame offsets of the last interaction recorded."""
+    for interaction in reversed(cassette.interactions):
+        offsets = [offset for offset, _ in interaction.response.frames()]
+        if offsets:
+            return offsets[0], offsets[-1]
+    return None, None
+
+
 async def _record(
     path: Path, request: LLMRequest, base_url: str | None, append: bool, record_errors: bool
 ) -> None:
@@ -86,6 +107,8 @@ async def _record(
             if base_url is not None:
                 _point_at(ring, str(request.model), base_url)
             stats = await print_stream(ring.chat_stream(request))
+        # TTFT and duration as `show` gives them: the recorder's frame offsets.
+        stats.first_frame, stats.last_frame = _frame_span(staged)
         for line in summary_lines(stats):
             click.echo(line)
     except LLMRingError as exc:
@@ -163,6 +186,8 @@ def record(
     )
     try:
         asyncio.run(_record(output, request, base_url, append, record_errors))
+    except ProviderNotFoundError as exc:
+        raise ConfigurationError(_no_key(exc)) from exc
     except OSError as exc:
         if _is_about(exc, output):
             raise ConfigurationError(f"cannot record to {display(output)}: {exc}") from exc

@@ -27,7 +27,7 @@ from llmring_replay.cli.decode import format_of, model_of, wants_stream
 from llmring_replay.cli.errors import error_text, reports_errors
 from llmring_replay.cli.files import display
 from llmring_replay.cli.options import FAULT_OPTION, TIMING_OPTION, load_faults
-from llmring_replay.cli.streaming import print_stream, summary_lines
+from llmring_replay.cli.streaming import StreamStats, print_stream, summary_lines
 from llmring_replay.exceptions import ConfigurationError, LLMRingError
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
 from llmring_replay.service import LLMRing
@@ -39,15 +39,39 @@ _PLACEHOLDER = [Message(role="user", content="(replayed from a cassette)")]
 _NO_HOST = "http://recorded-without-host.invalid"
 
 
+class _FrameTimes(httpx.AsyncByteStream):
+    """A body that notes when its first and its last bytes (replayed frames) arrive."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, stats: StreamStats) -> None:
+        self.inner = inner
+        self.stats = stats
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        async for data in self.inner:
+            if data:
+                self.stats.last_frame = loop.time() - self.stats.started
+                if self.stats.first_frame is None:
+                    self.stats.first_frame = self.stats.last_frame
+            yield data
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 class _SendRecorded(httpx.AsyncBaseTransport):
     """Sends the recorded request in place of the one the client built (see module doc).
 
-    Only method, URL and body are sent: they are all that matching looks at.
+    Only method, URL and body are sent: they are all that matching looks at. When the first
+    and the last frame arrive goes into `stats`: TTFT and duration as `show` reports them.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, recorded: RecordedRequest) -> None:
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, recorded: RecordedRequest, stats: StreamStats
+    ) -> None:
         self.inner = inner
         self.recorded = recorded
+        self.stats = stats
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         recorded = self.recorded
@@ -57,7 +81,10 @@ class _SendRecorded(httpx.AsyncBaseTransport):
             content=recorded.body or b"",
             extensions=request.extensions,  # the client's timeouts still apply
         )
-        return await self.inner.handle_async_request(swapped)
+        response = await self.inner.handle_async_request(swapped)
+        if isinstance(response.stream, httpx.AsyncByteStream):
+            response.stream = _FrameTimes(response.stream, self.stats)
+        return response
 
     # No `aclose` of `inner`: one replay transport serves every interaction's client.
 
@@ -92,7 +119,7 @@ def _sendable(cassette: Cassette) -> Cassette:
     return Cassette(cassette.path, interactions, cassette.provenance)
 
 
-async def _play(replayer: ReplayTransport, index: int, as_json: bool) -> None:
+async def _play(replayer: ReplayTransport, index: int, as_json: bool, timeout: float) -> None:
     interaction = replayer.cassette.interactions[index]
     recorded = interaction.request
     fmt = format_of(interaction)
@@ -105,12 +132,13 @@ async def _play(replayer: ReplayTransport, index: int, as_json: bool) -> None:
     # Named in the client's connection errors; any absolute URL does for building requests.
     base_url = f"{url.scheme}://{url.netloc}" if url.scheme and url.netloc else _NO_HOST
     request = LLMRequest(model=f"{fmt.provider}:{model_of(interaction)}", messages=_PLACEHOLDER)
-    async with LLMRing(transport=_SendRecorded(replayer, recorded)) as ring:
+    stats = StreamStats(asyncio.get_running_loop().time())
+    async with LLMRing(transport=_SendRecorded(replayer, recorded, stats), timeout=timeout) as ring:
         ring.register_provider(fmt.provider, "replay", base_url)
         streamed = wants_stream(fmt, interaction) or interaction.response.status >= 400
         chunks = ring.chat_stream(request) if streamed else _whole(ring, request)
         extra = {"interaction": index} if as_json else None
-        stats = await print_stream(chunks, as_json=as_json, extra=extra)
+        await print_stream(chunks, as_json=as_json, extra=extra, stats=stats)
     if not as_json:
         for line in summary_lines(stats):
             click.echo(line)
@@ -124,7 +152,13 @@ def _skip_to(replayer: ReplayTransport, first: int) -> None:
 
 
 async def _play_all(
-    cassette: Cassette, indexes: list[int], timing: str, faults: list[Fault], as_json: bool
+    cassette: Cassette,
+    indexes: list[int],
+    *,
+    timing: str,
+    faults: list[Fault],
+    as_json: bool,
+    timeout: float,
 ) -> int:
     # One transport for the whole cassette: faults see each interaction's real index.
     replayer = ReplayTransport(_sendable(cassette), timing, faults=faults)
@@ -141,7 +175,7 @@ async def _play_all(
         if fmt is not None and len(indexes) > 1 and not as_json:
             click.echo(f"── interaction {index}: {fmt.provider}:{model_of(interaction)}")
         try:
-            await _play(replayer, index, as_json)
+            await _play(replayer, index, as_json, timeout)
         except (LLMRingError, ValueError) as exc:  # ValueError: a fault that cannot apply
             failures += 1
             click.echo(f"Error: {error_text(exc)}", err=True)
@@ -154,9 +188,23 @@ async def _play_all(
 @click.option("--interaction", "-i", "index", type=int, default=None, help="Only this one (0..).")
 @FAULT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="One JSON chunk per line, with offset_ms.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="The client's timeout in seconds, as in an app: a stall fault longer than it "
+    "raises a timeout after this long.",
+)
 @reports_errors
 def replay(
-    cassette: Path, timing: str, index: int | None, faults: tuple[str, ...], as_json: bool
+    cassette: Path,
+    *,
+    timing: str,
+    index: int | None,
+    faults: tuple[str, ...],
+    as_json: bool,
+    timeout: float,
 ) -> None:
     """Replay CASSETTE's streams as a user saw them, at the recorded timing by default.
 
@@ -168,6 +216,7 @@ def replay(
     Example:
       llmring-replay replay cassettes/chat.yaml --timing speed=2
       llmring-replay replay cassettes/chat.yaml --fault disconnect:after=3
+      llmring-replay replay cassettes/chat.yaml --fault stall:before=30s --timeout 5
       llmring-replay replay cassettes/chat.yaml --timing instant --json | jq .delta
     """
     loaded = Cassette.load(cassette)
@@ -178,5 +227,7 @@ def replay(
         )
     indexes = [index] if index is not None else list(range(count))
     parsed = load_faults(faults)
-    if asyncio.run(_play_all(loaded, indexes, timing, parsed, as_json)):
+    if asyncio.run(
+        _play_all(loaded, indexes, timing=timing, faults=parsed, as_json=as_json, timeout=timeout)
+    ):
         raise click.exceptions.Exit(1)

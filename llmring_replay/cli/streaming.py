@@ -1,7 +1,10 @@
 """Printing a stream as it arrives, and the summary line after it (`record`, `replay`).
 
-Times are taken on the event loop's clock from the moment the request is made, as the user
-of the stream sees them: TTFT is the first chunk's arrival, the duration the last one's.
+Times are taken on the event loop's clock from the moment the request is made. TTFT has one
+meaning everywhere (`show`, `ls`, `record`, `replay`): the arrival of the response's first
+frame (SSE event, NDJSON line), and the duration the arrival of the last, which the caller
+fills in as `first_frame` and `last_frame` (the recorder's offsets, the replayed body's
+reads); without them, the first and the last chunk's arrivals.
 """
 
 from __future__ import annotations
@@ -27,15 +30,22 @@ class StreamStats:
     started: float
     offsets: list[float] = field(default_factory=list)
     final: StreamChunk | None = None
+    #: Seconds from the request to the first and the last frame of the body, when measured.
+    first_frame: float | None = None
+    last_frame: float | None = None
 
     @property
     def ttft(self) -> float | None:
-        """Seconds to the first chunk."""
+        """Seconds to the first frame (to the first chunk when that was not measured)."""
+        if self.first_frame is not None:
+            return self.first_frame
         return self.offsets[0] if self.offsets else None
 
     @property
     def duration(self) -> float | None:
-        """Seconds to the last chunk."""
+        """Seconds to the last frame (to the last chunk when that was not measured)."""
+        if self.last_frame is not None:
+            return self.last_frame
         return self.offsets[-1] if self.offsets else None
 
 

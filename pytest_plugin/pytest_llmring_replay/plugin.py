@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_llmring_replay import ring_config
+from pytest_llmring_replay import looptime_off, ring_config
 from pytest_llmring_replay import simulator as _simulator
 
 if TYPE_CHECKING:
@@ -62,10 +62,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     ring_config.add_options(group, parser)
 
 
+def pytest_plugin_registered(
+    plugin: object, plugin_name: str | None, manager: pytest.PytestPluginManager
+) -> None:
+    # Installing llmring-replay[clock] must not change a suite: see `looptime_off`.
+    looptime_off.keep_off(plugin, plugin_name, manager)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    looptime_off.check_items(config, items)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     config.addinivalue_line("markers", _simulator.MARKER_HELP)
     config.addinivalue_line("markers", ring_config.MARKER_HELP)
+    if looptime_off.turned_off(config):
+        config.addinivalue_line("markers", looptime_off.MARKER_HELP)
     _check_timing(config)
     ring_config.check_options(config)
 

@@ -101,7 +101,33 @@ def test_no_key_and_no_base_url_is_one_line(runner: CliRunner) -> None:
     assert result.exit_code == 1
     [line] = result.stderr.strip().splitlines()
     assert "OPENAI_API_KEY" in line
+    assert "--base-url" in line and "register_provider" not in line  # words for CLI users
     assert not Path("c.yaml").exists()
+
+
+def test_record_and_show_give_the_same_ttft(runner: CliRunner) -> None:
+    # Anthropic's first frames (message_start, ping, ...) carry no text: TTFT is the first
+    # frame's arrival for both commands, not the first chunk's.
+    script = Script(text="One two three", gaps=[0.05, 0.2, 0.2], interval=0.01)
+    with SimulatorServer(script) as sim:
+        recorded = record(runner, sim, "anthropic:claude-3-5-haiku-20241022")
+    assert recorded.exit_code == 0, recorded.output
+    offsets = [offset for offset, _ in Cassette.load("c.yaml").interactions[0].response.frames()]
+    ttft, duration = f"{offsets[0] * 1000:.0f} ms", f"{offsets[-1] * 1000:.0f} ms"
+    assert f"TTFT {ttft} · duration {duration}" in recorded.stdout
+    [row] = [
+        line
+        for line in runner.invoke(main, ["show", "c.yaml"]).stdout.splitlines()
+        if " 0 " in line
+    ]
+    assert f"{ttft}  " in row and f"{duration}  " in row
+
+
+def test_a_rate_limit_says_when_to_retry(runner: CliRunner) -> None:
+    with SimulatorServer(Script(status=429, retry_after=2)) as sim:
+        result = record(runner, sim, "openai:gpt-4o-mini")
+    assert "(retry after 2 s)" in result.stderr
+    assert "(retry after 2 s)" in runner.invoke(main, ["replay", "c.yaml"]).stderr
 
 
 def test_an_error_answer_is_recorded_and_reported(runner: CliRunner) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,16 @@ def test_disconnect_fault_shows_three_frames_then_the_error(runner: CliRunner) -
     assert result.stdout == "One two three\n"
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("Error: openai: connection to https://api.openai.com failed")
+
+
+def test_a_stall_fails_after_the_given_timeout(runner: CliRunner) -> None:
+    pytest.importorskip("llmring_replay.faults")
+    save(Path("c.yaml"), openai_interaction(text_stream(WORDS)))
+    started = time.monotonic()
+    result = replay(runner, "c.yaml", "--fault", "stall:before=30s", "--timeout", "0.2")
+    assert time.monotonic() - started < 10  # not the default 60 s, nor the 30 s stall
+    assert result.exit_code == 1
+    assert "ProviderTimeoutError" in result.stderr or "timed out" in result.stderr.lower()
 
 
 def test_a_fault_aimed_at_one_interaction_spares_the_others(runner: CliRunner) -> None:

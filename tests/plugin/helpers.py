@@ -31,7 +31,7 @@ INI = """\
 [pytest]
 asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
-addopts = -p no:looptime_plugin -p no:cacheprovider -p no:hypothesispytest
+addopts = -p no:cacheprovider -p no:hypothesispytest
 filterwarnings = error
 """
 

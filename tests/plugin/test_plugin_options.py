@@ -196,7 +196,7 @@ def test_pytest_asyncio_strict_mode(
     pytester.makefile(
         ".ini",
         pytest="[pytest]\nasyncio_default_fixture_loop_scope = function\n"
-        "addopts = -p no:looptime_plugin -p no:hypothesispytest\nfilterwarnings = error\n",
+        "addopts = -p no:hypothesispytest\nfilterwarnings = error\n",
     )
     pytester.makepyfile(test_strict=STRICT)
     offline(monkeypatch)

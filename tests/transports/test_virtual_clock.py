@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -106,3 +107,20 @@ async def test_speed_policy_halves_the_gaps() -> None:
         seen = [loop.time() - start async for _ in ring.chat_stream(request())]
     await ring.aclose()
     assert seen == pytest.approx([offset / 2 for offset in OFFSETS], abs=1e-3)
+
+
+async def test_virtual_time_goes_on_from_the_loops_clock_in_every_block() -> None:
+    loop = asyncio.get_running_loop()
+    before = loop.time()
+    with virtual_clock():
+        entered = loop.time()
+        await asyncio.sleep(3600)
+        left = loop.time()
+    assert before <= entered  # not 0: no jump back on entry
+    assert left - entered == pytest.approx(3600)
+    with virtual_clock():
+        again = loop.time()
+    # The second block goes on from the first one's end, the later of the two clocks.
+    assert again >= left
+    # After a block the loop's real clock runs again, behind the virtual one (documented).
+    assert loop.time() < left
