@@ -18,6 +18,7 @@ models mid-answer would corrupt it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -46,13 +47,27 @@ from llmring_replay.providers.errors import to_exception, translate_http_errors
 from llmring_replay.providers.registry import for_provider, provider_names
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
-__all__ = ["LLMRing", "PLACEHOLDER_KEY"]
+__all__ = ["LLMRing", "PLACEHOLDER_KEY", "USER_AGENT_PRODUCT", "user_agent"]
 
 #: The key providers are registered with where nothing checks it (replay, a local simulator):
 #: not shaped like any real key, so the cassette guard never mistakes it for one.
 PLACEHOLDER_KEY = "llmring-replay-placeholder"
 
 logger = logging.getLogger("llmring_replay")
+
+#: The product in the `user-agent` our client sends (`llmring-replay/0.1.0`): recordings keep
+#: it, so a cassette tells the interactions our client made from an SDK's or an app's own
+#: (`lint --drift` compares only ours: another client builds its bodies its own way).
+USER_AGENT_PRODUCT = "llmring-replay"
+
+
+@functools.cache
+def user_agent() -> str:
+    """`llmring-replay/<version>`, the `user-agent` of every request `LLMRing` sends."""
+    # Imported late: the package imports this module before it sets its version.
+    from llmring_replay import __version__
+
+    return f"{USER_AGENT_PRODUCT}/{__version__}"
 
 
 class LLMRing:
@@ -200,6 +215,7 @@ class LLMRing:
         provider, model = parse_model_ref(ref)
         codec = self._codec(provider)
         http_request = codec.build_request(request, model, stream=stream)
+        http_request.headers.setdefault("user-agent", user_agent())
         timeout = request.timeout if request.timeout is not None else self.timeout
         http_request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         return codec, model, http_request

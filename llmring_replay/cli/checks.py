@@ -7,7 +7,9 @@
   error status or an in-band error event, are recordings of real failures, not findings).
   Interactions with no known provider (a tokenizer download a library made on the side)
   are not LLM calls and are left alone;
-- drift (`--drift`): a request body that today's client would send differently.
+- drift (`--drift`): a request body that today's client would send differently. Only the
+  interactions our client recorded are compared (`recorded_by_us`): an SDK, an app's own
+  HTTP code or another language builds its bodies its own way, and that is no drift.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from llmring_replay.cli.errors import error_text
 from llmring_replay.cli.jsondiff import describe_paths, differing_paths
 from llmring_replay.cli.rebuild import rebuild_request
 from llmring_replay.providers import Format
+from llmring_replay.service import USER_AGENT_PRODUCT
 
 __all__ = [
     "body_findings",
     "drift_findings",
+    "foreign_clients",
     "format_findings",
     "read_source",
     "secret_findings",
@@ -116,11 +120,36 @@ def _drift(index: int, interaction: Interaction, fmt: Format) -> str | None:
     return f"interaction {index}: request drift: the body today's client builds differs at {where}"
 
 
+def _user_agent(interaction: Interaction) -> str | None:
+    values = interaction.request.headers.get("user-agent")
+    return values[0] if values else None
+
+
+def recorded_by_us(interaction: Interaction) -> bool:
+    """Whether our client (`LLMRing`) sent the recorded request: its `user-agent` is
+    `llmring-replay/<version>`, or it has none at all (our client sent none before it
+    named itself; every SDK and HTTP library sends one)."""
+    agent = _user_agent(interaction)
+    return agent is None or agent.startswith(f"{USER_AGENT_PRODUCT}/")
+
+
+def foreign_clients(cassette: Cassette) -> dict[str, int]:
+    """The other clients whose requests the cassette recorded (their `user-agent`), and
+    how many requests each: `--drift` skips them."""
+    counts: dict[str, int] = {}
+    for interaction in cassette.interactions:
+        if not recorded_by_us(interaction) and format_of(interaction) is not None:
+            agent = _user_agent(interaction) or "?"
+            counts[agent] = counts.get(agent, 0) + 1
+    return counts
+
+
 def drift_findings(cassette: Cassette) -> Iterator[str]:
-    """Request bodies that the current client would build differently."""
+    """Request bodies that the current client would build differently (among the
+    interactions our client recorded, see `recorded_by_us`)."""
     for index, interaction in enumerate(cassette.interactions):
         fmt = format_of(interaction)
-        if fmt is not None:
+        if fmt is not None and recorded_by_us(interaction):
             finding = _drift(index, interaction, fmt)
             if finding is not None:
                 yield finding

@@ -11,6 +11,7 @@ from llmring_replay.cassette import Cassette
 from llmring_replay.cli.checks import (
     body_findings,
     drift_findings,
+    foreign_clients,
     format_findings,
     read_source,
     secret_findings,
@@ -40,7 +41,21 @@ def _findings(path: Path, drift: bool, walked: bool) -> list[str] | None:
     findings += body_findings(cassette)
     if drift:
         findings += drift_findings(cassette)
+        _note_foreign_clients(path, cassette)
     return findings
+
+
+def _note_foreign_clients(path: Path, cassette: Cassette) -> None:
+    """Say on stderr which interactions `--drift` left alone, and why (not a finding)."""
+    clients = foreign_clients(cassette)
+    if clients:
+        count = sum(clients.values())
+        who = ", ".join(f"{agent} ({n})" for agent, n in clients.items())
+        click.echo(
+            f"{display(path)}: --drift skipped {count} interaction{'s' if count > 1 else ''} "
+            f"recorded by another client: {who}",
+            err=True,
+        )
 
 
 def _lint_all(files: Sequence[Path], named: set[Path], drift: bool) -> tuple[int, int, int]:
@@ -68,7 +83,9 @@ def lint(paths: tuple[Path, ...], drift: bool) -> None:
     Reports, with file and place: strings shaped like API keys (never the key itself),
     response bodies the provider's codec cannot read, unknown format versions, and with
     --drift request bodies that the current client would send differently for the same
-    LLMRequest (the first differing keys). Exit code 1 on any finding.
+    LLMRequest (the first differing keys). --drift compares only what llmring-replay's
+    own client recorded (its user-agent says so): requests of an official SDK or any other
+    client are skipped, with a note on stderr saying how many. Exit code 1 on any finding.
 
     A directory is searched without its hidden folders and files, node_modules and
     __pycache__. There, YAML that is clearly not a cassette (no interactions or

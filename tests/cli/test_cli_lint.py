@@ -11,6 +11,8 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 
+from llmring_replay import __version__
+from llmring_replay.cassette import Cassette
 from llmring_replay.cli import main
 from llmring_replay.simulator import SimulatorServer
 from tests.cli.cassettes import openai_interaction, save, sse, text_stream
@@ -130,6 +132,34 @@ def test_drift_names_the_keys_today_s_client_sends_differently(runner: CliRunner
         "c.yaml: interaction 0: request drift: the body today's client builds differs at "
         "stream_options"
     ]
+
+
+def test_drift_compares_only_what_our_client_recorded(
+    runner: CliRunner, sim: SimulatorServer
+) -> None:
+    args = ["record", "-m", "openai:gpt-4o-mini", "-p", "Hi"]
+    args += ["--base-url", sim.base_url_for("openai"), "-o", "c.yaml"]
+    assert runner.invoke(main, args).exit_code == 0
+    ours = Cassette.load("c.yaml").interactions[0]
+    assert ours.request.headers["user-agent"] == [f"llmring-replay/{__version__}"]
+    # The same request as an SDK sent it, with a body our client would not build.
+    sdk_body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]}
+    sdk = openai_interaction(text_stream(["a"]), request={**sdk_body, "stream": True})
+    sdk.request.headers["user-agent"] = ["AsyncOpenAI/Python 1.99.0"]
+    cassette = Cassette.load("c.yaml")
+    cassette.interactions += [sdk, sdk]
+    cassette.save()
+    result = lint(runner, "--drift", "c.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "1 cassette OK\n"
+    assert result.stderr == (
+        "c.yaml: --drift skipped 2 interactions recorded by another client: "
+        "AsyncOpenAI/Python 1.99.0 (2)\n"
+    )
+    # Without a user-agent (our client before it named itself) the body is compared.
+    del sdk.request.headers["user-agent"]
+    Cassette(path=Path("old.yaml"), interactions=[sdk]).save()
+    assert "request drift" in lint(runner, "--drift", "old.yaml").stdout
 
 
 def test_a_body_no_llmrequest_can_express_is_drift(runner: CliRunner) -> None:
