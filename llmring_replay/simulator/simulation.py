@@ -40,6 +40,9 @@ class _ScriptsFile(BaseModel):
 
 _SCRIPT_LIST = TypeAdapter(list[Script])
 
+#: Distinct faulted requests whose attempts are counted at once (see `Simulator.attempt`).
+_ATTEMPTS_KEPT = 10_000
+
 
 class Simulator:
     """Picks the script that answers each request (thread-safe).
@@ -64,7 +67,8 @@ class Simulator:
             self._factory = source
         self._served = 0
         # How often each (path, body) was requested, for `fail_first` faults: a retry is
-        # the same request again.
+        # the same request again. Only requests answered with faults are counted, and the
+        # count is forgotten past `_ATTEMPTS_KEPT` distinct ones (memory stays bounded).
         self._attempts: Counter[int] = Counter()
         self._lock = threading.Lock()
 
@@ -127,6 +131,8 @@ class Simulator:
         """How many times this same request came before (0 the first time)."""
         key = request_number(path, body)
         with self._lock:
+            if key not in self._attempts and len(self._attempts) >= _ATTEMPTS_KEPT:
+                self._attempts.clear()
             seen = self._attempts[key]
             self._attempts[key] += 1
         return seen

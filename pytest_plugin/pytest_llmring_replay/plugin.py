@@ -180,14 +180,22 @@ def llm_simulator(
     assert isinstance(item, pytest.Item)
     source = _simulator.scenario_source(item)
     if source is None:
-        pytest.fail(
-            "llm_simulator needs a scenario: --llm-scenario, @pytest.mark.llm_scenario(...) "
-            "or the llm_scenario ini setting (a built-in name such as weather, or a file)",
-            pytrace=False,
-        )
+        pytest.fail(f"llm_simulator {_simulator.NO_SCENARIO}", pytrace=False)
     server = _simulator.simulator_for(item.config, source)
     _simulator.use_simulator(server, monkeypatch)
     return server
+
+
+@pytest.fixture(scope="session")
+def llm_simulator_session(pytestconfig: pytest.Config) -> Iterator[SimulatorServer]:
+    """The session's scenario simulator (ini or command line), pointed at for the session."""
+    source = _simulator.session_source(pytestconfig)
+    if source is None:
+        pytest.fail(f"llm_simulator_session {_simulator.NO_SCENARIO}", pytrace=False)
+    server = _simulator.simulator_for(pytestconfig, source)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _simulator.use_simulator(server, monkeypatch)
+        yield server
 
 
 @pytest.fixture

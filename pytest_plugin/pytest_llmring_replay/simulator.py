@@ -12,6 +12,10 @@ ends. For each test that uses it, every provider's base URL variables point at i
 key variables hold a placeholder (the others are unset), so `LLMRing()` and the official SDKs
 reach it with no set-up.
 
+`llm_simulator_session` is the same for the whole session (the command line's or the ini's
+scenario; its environment set until the session ends), for session-wide fixtures such as an
+app started once.
+
 `llm_cassette` (so `llmring`) uses it by itself when a scenario is configured and the run may
 record (`--llm-record-mode` other than `none`): `pytest --llm-record-mode=once` then records
 the missing cassettes from the scenario, with no keys and no network. Replay needs nothing.
@@ -32,9 +36,11 @@ if TYPE_CHECKING:
 __all__ = [
     "MARKER",
     "MARKER_HELP",
+    "NO_SCENARIO",
     "OFF",
     "add_options",
     "scenario_source",
+    "session_source",
     "simulator_for",
     "use_simulator",
     "wants_simulator",
@@ -47,6 +53,11 @@ MARKER_HELP = (
 )
 #: `--llm-scenario=off`: no simulator, even if the marker or ini names one.
 OFF = "off"
+#: What a simulator fixture says when no scenario is set.
+NO_SCENARIO = (
+    "needs a scenario: --llm-scenario, @pytest.mark.llm_scenario(...) or the llm_scenario "
+    "ini setting (a built-in name such as weather, or a file)"
+)
 
 _SERVERS = pytest.StashKey[dict[str, "SimulatorServer"]]()
 
@@ -78,15 +89,21 @@ def scenario_source(item: pytest.Item) -> str | None:
     """The scenario for `item` (a path or a built-in name), `None` when there is none."""
     config = item.config
     given = config.getoption("llm_scenario")
+    marker = item.get_closest_marker(MARKER)
+    if given or marker is None:
+        return session_source(config)
+    if len(marker.args) != 1 or marker.kwargs or not isinstance(marker.args[0], str):
+        pytest.fail(f"{MARKER} takes one argument: a scenario name or file", pytrace=False)
+    return _resolved(marker.args[0], item.path.parent)
+
+
+def session_source(config: pytest.Config) -> str | None:
+    """The session's scenario: the command line's, else the ini's (markers are per test)."""
+    given = config.getoption("llm_scenario")
     if given == OFF:
         return None
     if given:
         return _resolved(given, config.invocation_params.dir)
-    marker = item.get_closest_marker(MARKER)
-    if marker is not None:
-        if len(marker.args) != 1 or marker.kwargs or not isinstance(marker.args[0], str):
-            pytest.fail(f"{MARKER} takes one argument: a scenario name or file", pytrace=False)
-        return _resolved(marker.args[0], item.path.parent)
     ini = config.getini("llm_scenario")
     return _resolved(ini, config.rootpath) if ini else None
 

@@ -86,3 +86,39 @@ def test_without_a_usable_scenario_the_test_fails_saying_why(
     output = result.stdout.str()
     assert message in output
     assert "Traceback" not in output and "validation error for" not in output
+
+
+SESSION_CONFTEST = """\
+import os
+import pytest
+
+@pytest.fixture(scope="session")
+def app_base_url(llm_simulator_session):
+    # An app started once per session reads its configuration from the environment.
+    return os.environ["ANTHROPIC_BASE_URL"]
+"""
+SESSION_TEST = """\
+import os
+from llmring_replay import LLMRequest, LLMRing, Message
+
+async def test_one(app_base_url, llm_simulator_session):
+    assert app_base_url == llm_simulator_session.base_url
+    async with LLMRing() as ring:
+        request = LLMRequest(model="anthropic:claude-3-5-haiku-20241022",
+                             messages=[Message(role="user", content="Hello")])
+        text = "".join([chunk.delta async for chunk in ring.chat_stream(request)])
+    assert text == "Hi there! How can I help you today?"
+
+def test_two(app_base_url):
+    assert os.environ["ANTHROPIC_BASE_URL"] == app_base_url
+"""
+
+
+def test_the_session_fixture_serves_the_ini_scenario_to_session_wide_fixtures(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_project(pytester, "llm_scenario = weather\n")
+    offline(monkeypatch)
+    pytester.makeconftest(SESSION_CONFTEST)
+    pytester.makepyfile(test_session=SESSION_TEST)
+    pytester.runpytest().assert_outcomes(passed=2)
