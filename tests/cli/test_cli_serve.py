@@ -399,5 +399,5 @@ def test_help_lists_the_scenario_keys_and_built_in_scenarios(runner: CliRunner) 
     assert result.exit_code == 0
     for key in ("rules:", "user_contains:", "tool_result:", "turn:", "timing:", "fault:"):
         assert key in result.stdout
-    assert "Built-in scenarios (--simulate NAME): weather" in result.stdout
+    assert "Built-in scenarios (--simulate NAME): hello, weather." in result.stdout
     assert "slow-reasoning (ttft 6s" in " ".join(result.stdout.split())
