@@ -1,8 +1,16 @@
 """Test-suite wide setup."""
 
+import contextlib
+
 # pytester's in-process runs (tests/plugin) drop every module first imported inside them
 # when they end. httpx imports httpcore lazily and keeps a table of httpcore's exception
 # classes: if httpcore were first imported inside such a run, a later re-import would make
 # new classes the table no longer maps (a refused connection would escape as a raw
 # httpcore.ConnectError). Importing it here, before any test, keeps one httpcore per run.
 import httpcore  # noqa: F401
+
+# The same for httpx2 and its httpcore2 (optional: Python >= 3.11), which the inner runs of
+# the interception tests import: one httpx2 per run, so its clients' classes stay one set.
+with contextlib.suppress(ImportError):
+    import httpcore2  # noqa: F401
+    import httpx2  # noqa: F401

@@ -11,8 +11,10 @@ transport method as `send`.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -33,11 +35,39 @@ from llmring_replay.transports.recording import Recording, Tee
 if TYPE_CHECKING:
     from llmring_replay.transports.httpx2_view import Httpx2Transport
 
-__all__ = ["AsyncSend", "CoreTransport", "Live", "SyncSend", "respond_async", "respond_sync"]
+__all__ = [
+    "AsyncSend",
+    "CoreTransport",
+    "Live",
+    "SyncSend",
+    "going_live",
+    "respond_async",
+    "respond_sync",
+]
 
 #: How a request reaches the network: a transport's `handle_request` / `handle_async_request`.
 SyncSend = Callable[[Any], Any]
 AsyncSend = Callable[[Any], Awaitable[Any]]
+
+
+_GOING_LIVE = contextvars.ContextVar("llmring_replay_going_live", default=False)
+
+
+def going_live() -> bool:
+    """Whether the caller is one of our transports sending a request to the network (so an
+    interception must let it through)."""
+    return _GOING_LIVE.get()
+
+
+@contextlib.contextmanager
+def _live_send(transport: CoreTransport) -> Iterator[float]:
+    """Around sending a request live: counted, marked as ours; yields when it was sent."""
+    transport.live.sent += 1
+    token = _GOING_LIVE.set(True)
+    try:
+        yield time.perf_counter()
+    finally:
+        _GOING_LIVE.reset(token)
 
 
 class Live:
@@ -168,9 +198,8 @@ def respond_sync(transport: CoreTransport, request: Any, send: SyncSend | None =
     index = transport.route(request, request.read())
     if index is None:
         send = send or transport.live.sync_sender(library)
-        transport.live.sent += 1
-        started = time.perf_counter()
-        live = send(request)
+        with _live_send(transport) as started:
+            live = send(request)
         tee = _tee(transport, request, live, started, False)
         response = _recorded(library, live, library.sync_body(tee, request), request)
         if not transport.core.faults_on_recording:
@@ -195,9 +224,8 @@ async def respond_async(
     index = transport.route(request, await request.aread())
     if index is None:
         send = send or transport.live.async_sender(library)
-        transport.live.sent += 1
-        started = time.perf_counter()
-        live = await send(request)
+        with _live_send(transport) as started:
+            live = await send(request)
         tee = _tee(transport, request, live, started, True)
         response = _recorded(library, live, library.async_body(tee, request), request)
         if not transport.core.faults_on_recording:

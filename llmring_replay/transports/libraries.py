@@ -127,7 +127,7 @@ def library_of(request: Any) -> Library:
         module = sys.modules.get(name)
         if module is not None and isinstance(request, module.Request):
             library = _LIBRARIES.get(name)
-            if library is None:
+            if library is None or library.module is not module:  # new, or imported anew
                 library = _LIBRARIES[name] = Library.of(module)
             return library
     raise TypeError(f"llmring-replay transports serve httpx and httpx2 requests, not {request!r}")

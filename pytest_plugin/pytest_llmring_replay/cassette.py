@@ -27,6 +27,7 @@ import pytest
 from llmring_replay.exceptions import CassetteUnplayedError
 from llmring_replay.service import PLACEHOLDER_KEY
 from llmring_replay.transports import CassetteTransport
+from llmring_replay.transports.intercept import Interception
 from pytest_llmring_replay.config import CassetteSettings
 from pytest_llmring_replay.messages import missing_message, unrecorded_message
 from pytest_llmring_replay.network import NetworkGuard
@@ -90,6 +91,8 @@ class LLMCassette:
         self._rings: list[LLMRing] = []
         reason = f"the test replays its cassette (record mode {self.record_mode}); loopback is open"
         self._guard = NetworkGuard(self.network_attempts.append, reason)
+        # Every httpx / httpx2 client's provider requests are served by `transport`.
+        self._interception = Interception(self.transport) if settings.intercept else None
 
     def _cassette_transport(self) -> CassetteTransport:
         settings = self.settings
@@ -161,9 +164,11 @@ class LLMCassette:
         return ring
 
     def start(self) -> None:
-        """Block the network while the cassette only replays."""
+        """Block the network while the cassette only replays; intercept provider requests."""
         if not self.recording:
             self._guard.install()
+        if self._interception is not None:
+            self._interception.install()
 
     def before_call(self) -> None:
         """Fail the test at once if its cassette is missing in record mode `none`."""
@@ -211,7 +216,9 @@ class LLMCassette:
     def close_clients(self) -> None:
         """Close the fixtures' clients and the transport, on the loop they ran on."""
         if self.transport.open:
+            self.transport.close()  # what sync clients left open
             _run_on(self.transport.loop, self._aclose)
+            self.transport.open = False
 
     async def _aclose(self) -> None:
         for ring in self._rings:
@@ -221,8 +228,10 @@ class LLMCassette:
         await self.transport.aclose()
 
     def stop(self) -> None:
-        """Teardown: close what is still open and unblock the network."""
+        """Teardown: close what is still open, stop intercepting, unblock the network."""
         try:
             self.close_clients()
         finally:
+            if self._interception is not None:
+                self._interception.uninstall()
             self._guard.uninstall()

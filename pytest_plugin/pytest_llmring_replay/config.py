@@ -65,6 +65,7 @@ MARKER_KEYS = frozenset(
         "faults",
         "providers",
         "models",
+        "intercept",
     }
 )
 
@@ -88,6 +89,8 @@ class CassetteSettings:
     record_command: str
     #: The provider of a cross-provider test, else None.
     provider: str | None = None
+    #: Whether every httpx / httpx2 client's provider requests are served by the cassette.
+    intercept: bool = True
 
 
 def marker_options(node: pytest.Item | Any) -> dict[str, Any]:
@@ -235,4 +238,5 @@ def resolve(item: pytest.Item, provider: str | None) -> CassetteSettings:
         faults=tuple(options.get("faults") or ()),
         record_command=record_command(item),
         provider=provider,
+        intercept=bool(options.get("intercept", config.getini("llm_intercept"))),
     )

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 _CASSETTE = pytest.StashKey["LLMCassette"]()
 _MARKER_HELP = (
     "llm_cassette(name=None, *, timing='instant', match_on=None, ignore_paths=(), "
-    "allow_repeats=False, allow_unplayed=False, faults=(), providers=None, models=None): "
-    "record or replay this test's LLM traffic with a cassette (llmring-replay)"
+    "allow_repeats=False, allow_unplayed=False, faults=(), providers=None, models=None, "
+    "intercept=True): record or replay this test's LLM traffic with a cassette (llmring-replay)"
 )
 
 
@@ -58,6 +58,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="cassettes",
     )
     parser.addini("llm_timing", "default replay pacing (instant when unset)", default="")
+    parser.addini(
+        "llm_intercept",
+        "serve every httpx/httpx2 client's provider requests from the test's cassette "
+        "(default true; the marker's intercept= overrides it)",
+        type="bool",
+        default=True,
+    )
     _simulator.add_options(group, parser)
     ring_config.add_options(group, parser)
 

@@ -81,13 +81,13 @@ class PluginTransport(CoreTransport):
             self._rebase(request)
         return super().route(request, body)
 
+    # Every client on it closes it, and so does the plugin: only a close after use counts
+    # (the plugin resets `open` once it closed both the sync and the async side).
+
     def close(self) -> None:
-        # Every client on it closes it, and so does the plugin: only a close after use counts.
         if self.open:
-            self.open = False
             super().close()
 
     async def aclose(self) -> None:
         if self.open:
-            self.open = False
             await super().aclose()

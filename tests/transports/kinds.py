@@ -89,7 +89,8 @@ class Kind:
     def stream(
         self, transport: Any, url: str, body: bytes, *, timeout: float | None = None, stop: int = 0
     ) -> Seen:
-        """POST `body` to `url` through `transport`; `stop`: close after that many reads."""
+        """POST `body` to `url` through `transport` (None: the client's own); `stop`: close
+        after that many reads."""
         call = Call(self.module, transport, url, body, timeout, stop)
         if self.asynchronous:
             return anyio.run(_stream_async, call, backend=self.backend)

@@ -19,6 +19,7 @@ from llmring_replay.exceptions import CassetteMatchError
 from llmring_replay.faults import Disconnect, RateLimit
 from llmring_replay.simulator import Script, SimulatorServer
 from llmring_replay.transports import CassetteTransport, RecordingTransport, ReplayTransport
+from llmring_replay.transports.intercept import intercept
 from tests.transports.kinds import KINDS, Kind, Seen
 
 URL = "http://127.0.0.1:11434/api/chat"
@@ -223,3 +224,26 @@ def test_trio_replays_on_trios_clock_which_a_mock_clock_virtualizes() -> None:
     clock = trio_testing.MockClock(autojump_threshold=0)
     seen = anyio.run(main, backend="trio", backend_options={"clock": clock})
     assert seen == pytest.approx(offsets, abs=1e-3)
+
+
+@kinds
+def test_interception_serves_clients_built_without_our_transport(
+    kind: Kind, sim: SimulatorServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.yaml"
+    with intercept(RecordingTransport(Cassette(path=path))):
+        live = kind.stream(None, live_url(sim), request_body(kind.id))  # the client's default
+    assert Cassette.load(path).interactions[0].response.body == live.body
+    asked = len(sim.requests)
+    with intercept(ReplayTransport(Cassette.load(path))):
+        replayed = kind.stream(None, live_url(sim), request_body(kind.id))
+    assert replayed.body == live.body
+    assert len(sim.requests) == asked  # served from the cassette, not the server
+
+
+def test_interception_leaves_other_requests_alone(sim: SimulatorServer) -> None:
+    with intercept(ReplayTransport(cassette())), httpx.Client() as client:
+        assert client.get(sim.base_url + "/status").status_code == 404  # the server's answer
+        assert client.post(URL, content=request_body()).text == "".join(LINES)
+    with httpx.Client() as client, pytest.raises(httpx.ConnectError):
+        client.post("http://127.0.0.1:9/api/chat", content=request_body())  # uninstalled
