@@ -9,6 +9,9 @@ install:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# Upstream llmring is optional (its tests skip without it) and heavy: try, never fail.
+	@$(BIN)/python -m pip install --quiet -e ".[upstream]" >/dev/null 2>&1 \
+		|| echo "note: upstream llmring did not install; tests/sdk/test_upstream_llmring.py will skip"
 
 lint:
 	$(BIN)/ruff check .

@@ -24,8 +24,9 @@ from llmring_replay.simulator.environment import client_environment
 __all__ = ["DEFAULT_PORT", "announce", "client_settings", "serve"]
 
 DEFAULT_PORT = 8765
-#: Who `client_settings` names for our own client's variables.
-OUR_CLIENT = "llmring-replay"
+#: Who `client_settings` names for our own client's variables (upstream llmring reads
+#: them too: through the SDK it builds, or itself for Ollama).
+OUR_CLIENT = "llmring, llmring-replay"
 
 
 def _responder(
