@@ -13,10 +13,12 @@ virtualizes it). Sync waiting is real `time.sleep` toward `time.perf_counter()` 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 
 import anyio
+import sniffio
 
 from llmring_replay.transports.replay import ReadStall, ReplayPlan
 
@@ -37,9 +39,9 @@ Steps = Iterator[tuple[float, bytes | BaseException]]
 sync_now = time.perf_counter
 async_now = anyio.current_time
 
-# The selector rounds timeouts up to whole milliseconds, so a plain sleep lands up to 1 ms
-# late. We sleep to just short of the target and yield to the loop for the rest.
-_SPIN = 0.0015
+# The selector rounds a timeout up to whole milliseconds, so a plain sleep lands 0-1 ms late.
+# Asking for half a millisecond less centres that: the frame goes out within +-0.5 ms.
+_HALF_GRAIN = 0.0005
 
 
 def schedule(
@@ -66,21 +68,28 @@ def headers_wait(plan: ReplayPlan, read_timeout: float | None) -> tuple[float, R
     return delay, None
 
 
+def _virtual_clock() -> bool:
+    """Whether the running loop's clock is virtual (looptime, trio's `MockClock`)."""
+    if sniffio.current_async_library() == "trio":
+        import trio.lowlevel
+        import trio.testing
+
+        return isinstance(trio.lowlevel.current_clock(), trio.testing.MockClock)
+    # asyncio's own clock is time.monotonic(); a virtual one (looptime) is elsewhere.
+    return abs(asyncio.get_running_loop().time() - time.monotonic()) > 0.01
+
+
 async def sleep_until(due: float) -> None:
-    """Wait until `async_now()` reaches `due`."""
+    """Wait until about `due` on the loop's clock: exactly on a virtual clock, within
+    +-0.5 ms on a real one, with one loop sleep and no spinning (a busy-wait for the last
+    millisecond costs a core at 1,000 frames/s and gets worse, not better, under load)."""
     wait = due - anyio.current_time()
     if wait <= 0:
         return
-    if wait > _SPIN:
-        await anyio.sleep(wait - _SPIN)
-    # Bounded by real time as well: under a virtual clock the loop's time only moves while
-    # the loop idles, so the final sleep below is what advances it.
-    real_deadline = time.perf_counter() + _SPIN
-    while anyio.current_time() < due and time.perf_counter() < real_deadline:
-        await anyio.sleep(0)
-    left = due - anyio.current_time()
-    if left > 0:
-        await anyio.sleep(left)
+    if _virtual_clock():
+        await anyio.sleep(wait)  # lands exactly, at no wall time
+    elif wait > _HALF_GRAIN:
+        await anyio.sleep(wait - _HALF_GRAIN)
 
 
 async def paced_async(steps: Steps) -> AsyncGenerator[bytes, None]:
