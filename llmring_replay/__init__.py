@@ -6,6 +6,8 @@ the exception names), so an app's code runs unchanged against cassettes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from llmring_replay.exceptions import (
     CassetteError,
     CassetteFormatError,
@@ -30,9 +32,22 @@ from llmring_replay.exceptions import (
     ScenarioError,
     is_retryable_error,
 )
-from llmring_replay.lockfile import Lockfile
-from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
-from llmring_replay.service import LLMRing
+
+if TYPE_CHECKING:
+    from llmring_replay.lockfile import Lockfile
+    from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
+    from llmring_replay.service import LLMRing
+
+# Imported on first use (PEP 562): the client pulls in httpx, pydantic and tomlkit, which
+# `import llmring_replay.cassette` (the CLI, the pytest plugin) should not pay for.
+_LAZY = {
+    "LLMRequest": "llmring_replay.schemas",
+    "LLMResponse": "llmring_replay.schemas",
+    "LLMRing": "llmring_replay.service",
+    "Lockfile": "llmring_replay.lockfile",
+    "Message": "llmring_replay.schemas",
+    "StreamChunk": "llmring_replay.schemas",
+}
 
 __version__ = "0.1.0"
 
@@ -67,3 +82,18 @@ __all__ = [
     "__version__",
     "is_retryable_error",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute hits
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

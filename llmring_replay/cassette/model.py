@@ -17,11 +17,12 @@ one frame every `SYNTHESIZED_INTERVAL` (0.02 s); the interaction says so with
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from llmring_replay.cassette.frames import FrameView, frame_ends
 from llmring_replay.framing import framing_for, splitter_for
 
 __all__ = [
@@ -128,6 +129,12 @@ class RecordedResponse:
         """(offset in seconds, frame bytes) for every frame, synthesizing missing offsets."""
         pieces = self.pieces()
         return list(zip(_offsets_for(self.offsets, len(pieces)), pieces, strict=True))
+
+    def frame_view(self, serve: Callable[[list[float]], Sequence[float]] = list) -> FrameView:
+        """`frames()` as a view of the body, each frame cut out when read (replay memory
+        O(largest frame)); `serve` maps the offsets to serve times (a timing policy)."""
+        ends = frame_ends(self)
+        return FrameView(self.body, ends, serve(_offsets_for(self.offsets, len(ends))))
 
     @property
     def ttft(self) -> float | None:

@@ -22,8 +22,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from llmring_replay.providers.registry import recognize
-
 __all__ = [
     "decode_body",
     "first_header",
@@ -96,6 +94,10 @@ def decode_body(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, l
 def guess_provider(uri: str) -> str | None:
     """The provider whose API the URL calls (by its path, else its host: see
     `providers.registry.recognize`), else None."""
+    # Imported here: the registry's package loads httpx and the client's schemas, which
+    # `import llmring_replay.cassette` (the CLI, the pytest plugin) should not pay for.
+    from llmring_replay.providers.registry import recognize
+
     fmt = recognize(uri)
     return fmt.provider if fmt is not None else None
 

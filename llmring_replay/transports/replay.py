@@ -67,7 +67,8 @@ class ReplayPlan:
     status: int
     headers: list[tuple[str, str]]
     #: (serve at, bytes): offsets in seconds from the request, already timed by the policy.
-    frames: list[tuple[float, bytes]]
+    #: As planned from a recording, a `FrameView` cutting each frame from the body when read.
+    frames: Sequence[tuple[float, bytes]]
     #: Seconds before the response headers arrive (a stall before the first byte).
     headers_delay: float = 0.0
     #: Raised after the last frame (e.g. a disconnect: `StreamCut`), instead of a clean end.
@@ -139,19 +140,14 @@ class Replayer:
     def plan_for(self, interaction: Interaction) -> ReplayPlan:
         """The plan for an interaction as recorded, timed by the policy, before faults."""
         response = interaction.response
-        frames = response.frames()
-        served_at = self.timing.schedule([offset for offset, _ in frames])
         headers = [
             (name, value)
             for name, values in response.headers.items()
             if name.lower() not in FRAMING_HEADERS
             for value in values
         ]
-        return ReplayPlan(
-            status=response.status,
-            headers=headers,
-            frames=[(at, data) for at, (_, data) in zip(served_at, frames, strict=True)],
-        )
+        frames = response.frame_view(self.timing.schedule)  # O(largest frame) in memory
+        return ReplayPlan(status=response.status, headers=headers, frames=frames)
 
     def plan(self, index: int, request: RequestLike) -> ReplayPlan:
         """The plan that answers `request` with interaction `index`, faults applied."""
