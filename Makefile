@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install lint typecheck test check demo wheel-check bench
+.PHONY: install lint typecheck test check demo wheel-check bench fuzz
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test:
 	$(BIN)/pytest -q -n 2
 
 check: lint typecheck test
+
+# The fuzz tests, long: thousands of inputs per target (`make test` runs a bounded few).
+fuzz:
+	$(BIN)/pytest -q -n 2 -m fuzz --hypothesis-profile=fuzz --hypothesis-show-statistics
 
 # The wheel must ship the library, the pytest plugin and the type marker.
 wheel-check:

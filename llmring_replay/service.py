@@ -22,7 +22,7 @@ import functools
 import json
 import logging
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +38,7 @@ from llmring_replay.exceptions import (
     ProviderError,
     ProviderNotFoundError,
 )
-from llmring_replay.framing import Event, splitter_for
+from llmring_replay.framing import splitter_for
 from llmring_replay.hosts import is_loopback
 from llmring_replay.lockfile import Lockfile, find_lockfile, parse_model_ref
 from llmring_replay.providers import Codec, ProviderConfig, codec_class
@@ -276,42 +276,36 @@ class LLMRing:
             raise _error_from(codec, response, response.content, model)
         try:
             data = response.json()
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested past the limit
             raise to_exception(
                 codec.name,
                 response.status_code,
-                codec.error_info(response.status_code, response.text[:500]),
+                codec.read_error(response.status_code, response.text[:500]),
                 model=model,
             ) from exc
-        return codec.parse_response(data, model)
-
-
-def _chunks_of(
-    frames: list[bytes], parse: Callable[[bytes], Event | None], decoder: StreamDecoder
-) -> Iterator[StreamChunk]:
-    # A generator, not a list: chunks decoded before an in-band error in the same read
-    # must still reach the caller before the error does.
-    for frame in frames:
-        event = parse(frame)
-        if event is not None:
-            yield from decoder.feed(event)
+        return codec.read_response(data, model, response.status_code)
 
 
 async def _decode(
     response: httpx.Response, decoder: StreamDecoder, framing: str
 ) -> AsyncGenerator[StreamChunk, None]:
-    """Bytes -> frames -> events -> chunks, for one streaming response."""
+    """Bytes -> frames -> events -> chunks, for one streaming response.
+
+    `decoder.chunks` yields as it decodes, so the chunks of the frames before an in-band
+    error or a malformed frame reach the caller before the error does.
+    """
     splitter, parse = splitter_for(framing)
+    status = response.status_code
     async for data in response.aiter_bytes():
         if decoder.done:
             # Read on to the end, unfed: a recording transport must see the whole body.
             continue
-        for chunk in _chunks_of(splitter.feed(data), parse, decoder):
+        for chunk in decoder.chunks(splitter.feed(data), parse, status):
             yield chunk
     if not decoder.done:
-        for chunk in _chunks_of(splitter.flush(), parse, decoder):
+        for chunk in decoder.chunks(splitter.flush(), parse, status):
             yield chunk
-        for chunk in decoder.end():
+        for chunk in decoder.finish(status):
             yield chunk
 
 
@@ -327,9 +321,9 @@ def _error_from(codec: Codec, response: httpx.Response, body: bytes, model: str)
     parsed: Any
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = body.decode("utf-8", "replace")
-    info = codec.error_info(response.status_code, parsed)
+    info = codec.read_error(response.status_code, parsed)
     return to_exception(
         codec.name,
         response.status_code,

@@ -33,6 +33,9 @@ __all__ = [
     "wants_stream",
 ]
 
+#: The `details["code"]` of errors about a body the codec could not read (see providers.base).
+_MALFORMED = ("malformed_frame", "malformed_response")
+
 # Codecs only use the base URL to build requests; decoding never reaches it.
 _OFFLINE_BASE_URL = "http://cassette.invalid"
 
@@ -57,7 +60,7 @@ class Decoded:
         """Whether the error is one the provider reported (a status, an in-band event),
         as opposed to a body the codec could not read."""
         details = getattr(self.error, "details", None) or {}
-        return "status" in details and details.get("code") != "malformed_frame"
+        return "status" in details and details.get("code") not in _MALFORMED
 
 
 def format_of(interaction: Interaction) -> Format | None:
@@ -80,7 +83,7 @@ def wants_stream(fmt: Format, interaction: Interaction) -> bool:
     url = urlsplit(request.uri)
     try:
         body = json.loads(request.body or b"")
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     streams = fmt.request_streams(url.path, body)
     if streams is None:
@@ -109,7 +112,7 @@ def _decode_into(decoded: Decoded, codec: Codec, interaction: Interaction, strea
     if response.status >= 400:
         raise _status_error(codec, response, decoded.model, interaction.request.uri)
     if not stream:
-        answer = codec.parse_response(json.loads(response.body), decoded.model)
+        answer = codec.read_response(json.loads(response.body), decoded.model, response.status)
         decoded.chunks.append(
             StreamChunk(
                 delta=answer.content,
@@ -124,21 +127,17 @@ def _decode_into(decoded: Decoded, codec: Codec, interaction: Interaction, strea
         return
     decoder = codec.stream_decoder(decoded.model)
     splitter, parse = splitter_for(codec.framing)
-    for piece in splitter.feed(response.body) + splitter.flush():
-        if decoder.done:
-            break
-        event = parse(piece)
-        if event is not None:
-            decoded.chunks.extend(decoder.feed(event))
-    decoded.chunks.extend(decoder.end())
+    frames = splitter.feed(response.body) + splitter.flush()
+    decoded.chunks.extend(decoder.chunks(frames, parse, response.status))
+    decoded.chunks.extend(decoder.finish(response.status))
 
 
 def _status_error(codec: Codec, response: RecordedResponse, model: str, url: str) -> LLMRingError:
     parsed: Any
     try:
         parsed = json.loads(response.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         parsed = response.body.decode("utf-8", "replace")
     headers = {name: values[0] for name, values in response.headers.items() if values}
-    info = codec.error_info(response.status, parsed)
+    info = codec.read_error(response.status, parsed)
     return to_exception(codec.name, response.status, info, model=model, headers=headers, url=url)

@@ -6,6 +6,13 @@ network: `build_request` returns an `httpx.Request`, `stream_decoder` returns a 
 `parse_response` reads a non-streaming JSON body. Errors are *described* (`ErrorInfo`) and
 mapped to exceptions in `providers.errors`, the one place that decides the class.
 
+Data of the wrong shape (a string where an object goes, a count that is no number, JSON
+nested past the recursion limit) is mapped at one boundary too: callers feed a decoder
+through `StreamDecoder.chunks` / `finish` and read a reply through `Codec.read_response`,
+which turn whatever Python raised on it into a `ProviderResponseError` naming the provider,
+the status and the frame. So the codecs read the happy shape without a check per field, and
+only the project's exceptions ever leave them.
+
 `StreamBuilder` holds the state all four decoders need, so each decoder is only a table of
 small per-event functions: the model, text so far, the cumulative tool calls (rule 5), the
 merged usage (rule 4), and the one final chunk (rule 3).
@@ -15,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import reprlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from json.scanner import make_scanner
 from typing import Any, ClassVar, cast
@@ -38,6 +47,7 @@ __all__ = [
     "drop_none",
     "other_keys",
     "parse_json",
+    "token_count",
 ]
 
 
@@ -78,7 +88,7 @@ def call_arguments(call: dict[str, Any], provider: str) -> dict[str, Any]:
     raw = (call.get("function") or {}).get("arguments")
     try:
         value = json.loads(raw) if isinstance(raw, str) and raw.strip() else (raw or {})
-    except ValueError:
+    except (ValueError, RecursionError):
         value = None
     if not isinstance(value, dict):
         raise ConfigurationError(
@@ -110,6 +120,28 @@ def parse_json(raw: str) -> Any:
     except StopIteration:
         return _loads(raw)
     return value if end == len(raw) else _loads(raw)
+
+
+#: What reading data of the wrong shape raises in Python: a missing key, a str where a dict
+#: goes, `int("x")`, `int(1e400)`, JSON nested past the recursion limit.
+_UNREADABLE = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError, RecursionError)
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:160] or type(exc).__name__
+
+
+def token_count(value: Any) -> int:
+    """`value` as a token count: a non-negative integer (`12.0` is accepted as 12).
+
+    Raises `ValueError` for anything else (`"12"`, `true`, `-1`, `1e400`, `null`): a count
+    of the wrong type is a malformed frame, not something to guess at.
+    """
+    if value.__class__ is int and value >= 0:
+        return int(value)  # an int already: int() is the cheapest way to say so to mypy
+    if value.__class__ is float and value >= 0 and value.is_integer():  # inf and nan fail
+        return int(value)
+    raise ValueError(f"{value!r:.40} is not a token count")
 
 
 _CHUNK_FIELDS = set(StreamChunk.model_fields)
@@ -186,10 +218,14 @@ class StreamBuilder:
     def set_model(self, reported: str | None) -> None:
         """Use the model the provider reports (`provider:reported`), when it reports one."""
         if reported:
+            if reported.__class__ is not str:
+                raise TypeError(f"the model is {type(reported).__name__}, not a string")
             self.model = f"{self.provider}:{reported}"
 
     def text(self, delta: str) -> StreamChunk:
-        """A chunk carrying text."""
+        """A chunk carrying text; `TypeError` when `delta` is not a string (rule 1)."""
+        if delta.__class__ is not str:
+            raise TypeError(f"the text is {type(delta).__name__}, not a string")
         return _new_chunk(
             delta=delta,
             model=self.model,
@@ -201,7 +237,9 @@ class StreamBuilder:
         )
 
     def reasoning(self, text: str) -> StreamChunk:
-        """A chunk carrying thinking text only (`delta` stays empty)."""
+        """A chunk carrying thinking text only (`delta` stays empty); `text` must be a str."""
+        if text.__class__ is not str:
+            raise TypeError(f"the thinking text is {type(text).__name__}, not a string")
         return _new_chunk(
             delta="",
             model=self.model,
@@ -218,6 +256,7 @@ class StreamBuilder:
         self, key: Any, call_id: str | None, name: str, arguments: str = ""
     ) -> StreamChunk:
         """Open a call under `key` (the provider's index or block number)."""
+        _check_call(call_id, name, arguments)
         if key not in self._calls:
             self._order.append(key)
         self._calls[key] = {"id": call_id, "name": name, "arguments": arguments}
@@ -236,6 +275,7 @@ class StreamBuilder:
 
     def tool_update(self, key: Any, call_id: str | None, name: str | None) -> None:
         """Fill in an id or name that arrived after the call was opened."""
+        _check_call(call_id, name or "", "")
         call = self._calls[key]
         if call_id and not call["id"]:
             call["id"] = call_id
@@ -289,11 +329,17 @@ class StreamBuilder:
     # -- the end ------------------------------------------------------------------------
 
     def set_usage(self, **counts: int | None) -> None:
-        """Merge usage counts; `None` values are ignored, later values win."""
+        """Merge usage counts; `None` values are ignored, later values win.
+
+        Raises `ValueError` naming the field for a value that is not a `token_count`.
+        """
         usage = self.usage if self.usage is not None else {}
         for key, value in counts.items():
             if value is not None:
-                usage[key] = int(value)
+                try:
+                    usage[key] = token_count(value)
+                except ValueError as exc:
+                    raise ValueError(f"usage {key}: {exc}") from None
         self.usage = usage
 
     def set_finish(self, raw: str | None, normalized: str) -> None:
@@ -346,15 +392,81 @@ class StreamBuilder:
         )
 
 
+def _check_call(call_id: Any, name: Any, arguments: Any) -> None:
+    if call_id is not None and call_id.__class__ is not str:
+        raise TypeError(f"a tool call id is {type(call_id).__name__}, not a string")
+    if name.__class__ is not str or arguments.__class__ is not str:
+        raise TypeError("a tool call's name and arguments must be strings")
+
+
 class StreamDecoder(ABC):
-    """Turns one response's parsed frames into chunks. One instance per stream."""
+    """Turns one response's frames into chunks. One instance per stream.
+
+    Subclasses implement `feed` (one parsed frame) and may extend `end`; consumers call
+    `chunks` for each read's frames and `finish` at the end of the body, which keep the
+    stream rules whatever the body holds (see the module docstring).
+    """
 
     def __init__(self, builder: StreamBuilder) -> None:
         self.builder = builder
+        #: Raw frames handed to `chunks` so far (comments and frames after the end included).
+        self.frames_read = 0
 
     @abstractmethod
     def feed(self, event: Event) -> list[StreamChunk]:
-        """Chunks for one frame (often one, sometimes none or several)."""
+        """Chunks for one frame (often one, sometimes none or several).
+
+        May raise anything `_UNREADABLE` on data of the wrong shape: `chunks` maps it.
+        """
+
+    def chunks(
+        self,
+        frames: Sequence[bytes],
+        parse: Callable[[bytes], Event | None],
+        status: int = 200,
+    ) -> Iterator[StreamChunk]:
+        """Chunks for raw frames (one read's worth), in order, each frame's as it is decoded.
+
+        Frames after the final chunk are not fed (rule 3), even within the same read. A
+        frame that cannot be read raises `ProviderResponseError` naming the provider,
+        `status` and its position in the body (`frame 7`, counting from 1), after the chunks
+        of the frames before it.
+        """
+        builder, feed = self.builder, self.feed
+        first = self.frames_read + 1
+        self.frames_read += len(frames)
+        for position, frame in enumerate(frames, first):
+            if builder.finished:
+                return
+            try:
+                event = parse(frame)
+                if event is None:
+                    continue
+                decoded = feed(event)
+            except _UNREADABLE as exc:
+                raise self._malformed(f"frame {position}", exc, status, frame) from exc
+            yield from decoded
+
+    def finish(self, status: int = 200) -> list[StreamChunk]:
+        """`end()` (the final chunk unless sent), with unreadable data mapped as in `chunks`."""
+        try:
+            return self.end()
+        except _UNREADABLE as exc:
+            where = f"the end of the stream, after frame {self.frames_read}"
+            raise self._malformed(where, exc, status, None) from exc
+
+    def _malformed(
+        self, where: str, exc: BaseException, status: int, frame: bytes | None
+    ) -> ProviderResponseError:
+        provider = self.builder.provider
+        text = "" if frame is None else frame[:200].decode("utf-8", "replace").rstrip("\r\n")
+        shown = f": {text!r}" if text else ""
+        return ProviderResponseError(
+            f"{provider} sent a malformed stream (HTTP {status}, {where}: {_reason(exc)}){shown}",
+            provider,
+            status,
+            {"code": "malformed_frame", "status": status, "where": where},
+        )
 
     def end(self) -> list[StreamChunk]:
         """At the end of the body: the final chunk, unless already sent."""
@@ -413,11 +525,38 @@ class Codec(ABC):
 
     @abstractmethod
     def parse_response(self, data: Any, model: str) -> LLMResponse:
-        """An `LLMResponse` from a non-streaming response's parsed JSON body."""
+        """An `LLMResponse` from a non-streaming response's parsed JSON body.
+
+        May raise anything `_UNREADABLE` on data of the wrong shape: `read_response` maps it.
+        """
+
+    def read_response(self, data: Any, model: str, status: int = 200) -> LLMResponse:
+        """`parse_response`, raising only `ProviderResponseError` on a body of the wrong shape."""
+        try:
+            return self.parse_response(data, model)
+        except _UNREADABLE as exc:
+            shown = reprlib.repr(data)  # bounded in length and depth, unlike repr or json
+            raise ProviderResponseError(
+                f"{self.name} sent a malformed response (HTTP {status}: {_reason(exc)}): {shown}",
+                self.name,
+                status,
+                {"code": "malformed_response", "status": status},
+            ) from exc
 
     @abstractmethod
     def error_info(self, status: int, body: Any) -> ErrorInfo:
         """Describe an error body (parsed JSON, or the text when it is not JSON)."""
+
+    def read_error(self, status: int, body: Any) -> ErrorInfo:
+        """`error_info`, or a plain description when the body is not of the usual shape.
+
+        An error response is reported whatever its body holds: a body of an unexpected
+        shape must not hide the status behind a stray exception.
+        """
+        try:
+            return self.error_info(status, body)
+        except _UNREADABLE:
+            return ErrorInfo(f"HTTP {status}: {reprlib.repr(body)}")
 
     def url(self, path: str) -> str:
         """`path` joined to the configured base URL."""

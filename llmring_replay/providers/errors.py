@@ -83,7 +83,7 @@ def error_body(body: Any) -> Any:
     if isinstance(body, str):
         try:
             return json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
             return body
     return body
 

@@ -99,7 +99,7 @@ def test_a_body_the_codec_cannot_read_is_a_finding(runner: CliRunner) -> None:
     [finding] = result.stdout.splitlines()
     assert finding.startswith(
         "c.yaml: interaction 0: the openai codec cannot read the response: "
-        "openai stream error: malformed stream frame: '{not json'"
+        "openai sent a malformed stream (HTTP 200, frame 1: Expecting property name"
     )
 
 

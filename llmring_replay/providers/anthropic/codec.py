@@ -34,11 +34,16 @@ from typing import Any
 
 import httpx
 
-from llmring_replay.exceptions import ProviderResponseError
 from llmring_replay.framing import Event
 from llmring_replay.providers.anthropic import FORMAT
 from llmring_replay.providers.anthropic.request import build_body
-from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, parse_json
+from llmring_replay.providers.base import (
+    Codec,
+    StreamBuilder,
+    StreamDecoder,
+    parse_json,
+    token_count,
+)
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, error_body, to_exception
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
@@ -110,7 +115,7 @@ def _merge_usage(into: dict[str, int], usage: dict[str, Any] | None) -> None:
         for key in _USAGE_FIELDS:
             value = usage.get(key)
             if value is not None:
-                into[key] = int(value)
+                into[key] = token_count(value)
 
 
 def _describe_error(body: Any, status: int) -> ErrorInfo:
@@ -160,18 +165,10 @@ class AnthropicStreamDecoder(StreamDecoder):
         }
 
     def feed(self, event: Event) -> list[StreamChunk]:
-        """Chunks for one SSE event; raises on an `error` event or a malformed one."""
-        try:
-            data = parse_json(event.data)
-            handler = self._events.get(data["type"])
-            return handler(data) if handler is not None else []
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ProviderResponseError(
-                f"{_PROVIDER} sent a malformed {event.event or 'stream'} event: "
-                f"{event.data[:200]!r}",
-                _PROVIDER,
-                200,
-            ) from exc
+        """Chunks for one SSE event; raises on an `error` event (malformed ones: see base)."""
+        data = parse_json(event.data)
+        handler = self._events.get(data["type"])
+        return handler(data) if handler is not None else []
 
     # -- events -------------------------------------------------------------------------
 

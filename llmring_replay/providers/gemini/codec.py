@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
+from llmring_replay.exceptions import ConfigurationError
 from llmring_replay.framing import Event
 from llmring_replay.providers.base import (
     Codec,
@@ -37,6 +37,7 @@ from llmring_replay.providers.base import (
     call_arguments,
     drop_none,
     parse_json,
+    token_count,
 )
 from llmring_replay.providers.errors import (
     ErrorInfo,
@@ -118,7 +119,7 @@ def _tool_response(content: Any) -> dict[str, Any]:
         content = "".join(part.get("text", "") for part in _parts(content))
     try:
         value = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         value = None
     return value if isinstance(value, dict) else {"result": content}
 
@@ -270,14 +271,35 @@ def _parts_chunks(builder: StreamBuilder, parts: list[dict[str, Any]] | None) ->
 
 
 def _usage(meta: dict[str, Any]) -> dict[str, int | None]:
-    thoughts = meta.get("thoughtsTokenCount")
+    # Counts checked before the sum: `true + 0` would pass for a count of 1.
+    counts = {key: _count(meta, key) for key in _USAGE_KEYS}
+    thoughts = counts["thoughtsTokenCount"]
     return {
-        "prompt_tokens": meta.get("promptTokenCount", 0),
-        "completion_tokens": meta.get("candidatesTokenCount", 0) + (thoughts or 0),
-        "total_tokens": meta.get("totalTokenCount"),
-        "cached_tokens": meta.get("cachedContentTokenCount"),
+        "prompt_tokens": counts["promptTokenCount"] or 0,
+        "completion_tokens": (counts["candidatesTokenCount"] or 0) + (thoughts or 0),
+        "total_tokens": counts["totalTokenCount"],
+        "cached_tokens": counts["cachedContentTokenCount"],
         "reasoning_tokens": thoughts,
     }
+
+
+_USAGE_KEYS = (
+    "promptTokenCount",
+    "candidatesTokenCount",
+    "thoughtsTokenCount",
+    "totalTokenCount",
+    "cachedContentTokenCount",
+)
+
+
+def _count(meta: dict[str, Any], key: str) -> int | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    try:
+        return token_count(value)
+    except ValueError as exc:
+        raise ValueError(f"usageMetadata.{key}: {exc}") from None
 
 
 def _status_error(body: Any) -> dict[str, Any] | None:
@@ -319,12 +341,7 @@ class GoogleStreamDecoder(StreamDecoder):
 
     def feed(self, event: Event) -> list[StreamChunk]:
         """Chunks for one SSE event."""
-        try:
-            data = parse_json(event.data)
-        except ValueError as exc:
-            message = f"google sent a malformed stream event: {event.data[:200]!r}"
-            raise ProviderResponseError(message, "google", 200) from exc
-        return self.feed_json(data)
+        return self.feed_json(parse_json(event.data))
 
     def feed_json(self, data: Any) -> list[StreamChunk]:
         """Chunks for one parsed `GenerateContentResponse`; raises on an in-band error."""
@@ -360,8 +377,8 @@ class GoogleStreamDecoder(StreamDecoder):
     def _error(self, data: Any) -> Exception:
         if isinstance(data, dict):
             return to_exception("google", 200, _error_info(data), model=self._model)
-        message = f"google sent an unexpected stream event: {data!r:.200}"
-        return ProviderResponseError(message, "google", 200)
+        # Not an in-band error but a malformed event: base maps it, naming the frame.
+        return TypeError(f"expected a JSON object, got {type(data).__name__}")
 
     def apply_usage(self) -> None:
         """Put the last `usageMetadata` on the builder, replacing anything earlier."""

@@ -104,12 +104,8 @@ class OllamaStreamDecoder(StreamDecoder):
 
     def feed(self, event: Event) -> list[StreamChunk]:
         """Chunks for one line; the `done` line yields the final chunk at once."""
-        try:
-            data = parse_json(event.data)
-            message = data.get("message")
-        except (ValueError, AttributeError) as exc:  # not JSON, or JSON but not an object
-            text = f"ollama sent a line that is not a JSON object: {event.data[:200]!r}"
-            raise ProviderResponseError(text, _PROVIDER, 200) from exc
+        data = parse_json(event.data)
+        message = data.get("message")
         model = data.get("model")
         if model != self._reported:  # a compare per line rather than a format
             self._reported = model

@@ -24,7 +24,7 @@ What the wire does that surprises people (see WIRE.md):
 Decisions: an unknown `finish_reason` normalizes to `error` (the raw value stays in
 `provider_details`); `[DONE]` or the end of the body without any finish reason raises
 `ProviderResponseError` (a cut stream must not pass for a whole answer); a frame that is not
-a JSON object of the expected shape raises `ProviderResponseError` too.
+a JSON object of the expected shape raises `ProviderResponseError` too (mapped in `base`).
 """
 
 from __future__ import annotations
@@ -82,8 +82,6 @@ _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 
 # Reasoning models reject `max_tokens` and want `max_completion_tokens`.
 _REASONING_MODEL_PREFIXES = ("o1", "o3", "o4", "gpt-5")
-
-_MALFORMED = (ValueError, AttributeError, TypeError, KeyError, IndexError)
 
 
 def normalize_finish_reason(raw: str) -> str:
@@ -158,34 +156,30 @@ class OpenAIStreamDecoder(StreamDecoder):
         self._unindexed_id: str | None = None
 
     def feed(self, event: Event) -> list[StreamChunk]:
-        """Chunks for one SSE event; raises on in-band errors and malformed frames."""
+        """Chunks for one SSE event; raises on in-band errors (malformed frames: see base)."""
         raw = event.data
         if event.event is not None or raw == "[DONE]" or self.builder.finished:
             return self._control(event)
-        try:
-            data = parse_json(raw)
-            choices = data.get("choices")
-            # The hot path, a plain text delta: no other work than these few lookups.
+        data = parse_json(raw)
+        choices = data.get("choices")
+        # The hot path, a plain text delta: no other work than these few lookups.
+        if (
+            choices
+            and data.get("model") == self._reported
+            and data.get("usage") is None
+            and "error" not in data
+        ):
+            choice = choices[0]
+            delta = choice.get("delta")
+            content = delta.get("content") if delta and len(delta) == 1 else None
             if (
-                choices
-                and data.get("model") == self._reported
-                and data.get("usage") is None
-                and "error" not in data
+                type(content) is str
+                and content
+                and choice.get("finish_reason") is None
+                and choice.get("index", 0) == 0
             ):
-                choice = choices[0]
-                delta = choice.get("delta")
-                content = delta.get("content") if delta and len(delta) == 1 else None
-                if (
-                    type(content) is str
-                    and content
-                    and choice.get("finish_reason") is None
-                    and choice.get("index", 0) == 0
-                ):
-                    return [self.builder.text(content)]
-            return self._general(data)
-        except _MALFORMED as exc:
-            # Not JSON, or JSON of the wrong shape (a list, a string where an object goes).
-            raise self._malformed(raw) from exc
+                return [self.builder.text(content)]
+        return self._general(data)
 
     def _control(self, event: Event) -> list[StreamChunk]:
         # The rare frames: after the end, named events, `[DONE]`.
@@ -240,10 +234,11 @@ class OpenAIStreamDecoder(StreamDecoder):
     def _on_text(self, value: Any) -> StreamChunk | None:
         if isinstance(value, list):  # content parts, as some compatible servers stream them
             value = "".join(part.get("text") or "" for part in value if isinstance(part, dict))
-        return self.builder.text(value) if isinstance(value, str) and value else None
+        # Anything but text (a number, an object) is a malformed frame: the builder says so.
+        return self.builder.text(value) if value else None
 
     def _on_reasoning(self, value: Any) -> StreamChunk | None:
-        return self.builder.reasoning(value) if isinstance(value, str) else None
+        return self.builder.reasoning(value)
 
     def _on_tool_calls(self, fragments: Any) -> StreamChunk | None:
         # Several fragments in one delta make one chunk: the last carries the whole list.
@@ -289,10 +284,6 @@ class OpenAIStreamDecoder(StreamDecoder):
     def _in_band_error(self, payload: Any) -> LLMRingError:
         # A plain-text payload stays text: error_info reads it as the message.
         return to_exception("openai", 200, error_info(200, error_body(payload)), model=self._model)
-
-    def _malformed(self, raw: str) -> LLMRingError:
-        info = ErrorInfo(f"malformed stream frame: {raw[:200]!r}", code="malformed_frame")
-        return to_exception("openai", 200, info, model=self._model)
 
 
 _DeltaHandler = Callable[[OpenAIStreamDecoder, Any], StreamChunk | None]
@@ -343,7 +334,7 @@ def _parse_json_object(content: str) -> dict[str, Any] | None:
         return None
     try:
         parsed = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # an answer that is no JSON, or nested too deep
         return None
     return parsed if isinstance(parsed, dict) else None
 

@@ -111,18 +111,14 @@ def end(stop_reason: str = "end_turn", **usage: Any) -> tuple[dict[str, Any], di
 
 
 def iter_chunks(body: str, piece: int = 5, model: str = MODEL) -> Iterator[StreamChunk]:
-    """Chunks of `body` fed through the SSE framing in `piece`-byte reads, then `end()`."""
+    """Chunks of `body` fed through the SSE framing in `piece`-byte reads, then `finish()`."""
     raw = body.encode()
     splitter, parse = splitter_for("sse")
     decoder = CODEC.stream_decoder(model)
-    frames: list[bytes] = []
     for offset in range(0, len(raw), piece):
-        frames += splitter.feed(raw[offset : offset + piece])
-    for frame in [*frames, *splitter.flush()]:
-        event = parse(frame)
-        if event is not None:
-            yield from decoder.feed(event)
-    yield from decoder.end()
+        yield from decoder.chunks(splitter.feed(raw[offset : offset + piece]), parse)
+    yield from decoder.chunks(splitter.flush(), parse)
+    yield from decoder.finish()
 
 
 def decode(body: str, piece: int = 5) -> list[StreamChunk]:

@@ -104,11 +104,8 @@ def decode(body: bytes, *, seed: int = 0, max_piece: int = 11) -> list[StreamChu
         frames.extend(splitter.feed(body[position : position + size]))
         position += size
     frames.extend(splitter.flush())
-    for frame in frames:
-        event = parse(frame)
-        if event is not None:
-            chunks.extend(decoder.feed(event))
-    chunks.extend(decoder.end())
+    chunks.extend(decoder.chunks(frames, parse))
+    chunks.extend(decoder.finish())
     return chunks
 
 

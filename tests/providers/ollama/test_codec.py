@@ -40,15 +40,9 @@ def _decode(body: str | bytes, model: str = "llama3.2", piece: int = 3) -> list[
     decoder = _codec().stream_decoder(model)
     chunks: list[StreamChunk] = []
     for start in range(0, len(raw), piece):
-        for frame in splitter.feed(raw[start : start + piece]):
-            event = parse(frame)
-            if event is not None:
-                chunks += decoder.feed(event)
-    for frame in splitter.flush():
-        event = parse(frame)
-        if event is not None:
-            chunks += decoder.feed(event)
-    chunks += decoder.end()
+        chunks += decoder.chunks(splitter.feed(raw[start : start + piece]), parse)
+    chunks += decoder.chunks(splitter.flush(), parse)
+    chunks += decoder.finish()
     return chunks
 
 
@@ -243,7 +237,7 @@ def test_stream_cut_before_done() -> None:
 
 @pytest.mark.parametrize("line", ['{"model":"m","message":{"con', "[1, 2]", '"text"'])
 def test_malformed_line(line: str) -> None:
-    with pytest.raises(ProviderResponseError, match="not a JSON object"):
+    with pytest.raises(ProviderResponseError, match=r"malformed stream .*frame 1"):
         _decode(line + "\n")
 
 

@@ -15,7 +15,7 @@ from llmring_replay.exceptions import (
     ProviderRateLimitError,
     ProviderResponseError,
 )
-from llmring_replay.framing import Event, splitter_for
+from llmring_replay.framing import Event, parse_sse, splitter_for
 from llmring_replay.providers import codec_class
 from llmring_replay.providers.base import ProviderConfig
 from llmring_replay.providers.errors import to_exception
@@ -36,14 +36,12 @@ def fixture(name: str) -> bytes:
 def decode(body: bytes, piece: int = 7, model: str = "gpt-4o-mini") -> list[StreamChunk]:
     """Run `body`, cut into `piece`-byte reads, through the SSE framing and the decoder."""
     splitter, parse = splitter_for("sse")
-    frames = [f for i in range(0, len(body), piece) for f in splitter.feed(body[i : i + piece])]
     decoder = make_codec().stream_decoder(model)
     chunks: list[StreamChunk] = []
-    for frame in [*frames, *splitter.flush()]:
-        event = parse(frame)
-        if event is not None and not decoder.done:
-            chunks.extend(decoder.feed(event))
-    chunks.extend(decoder.end())
+    for i in range(0, len(body), piece):
+        chunks.extend(decoder.chunks(splitter.feed(body[i : i + piece]), parse))
+    chunks.extend(decoder.chunks(splitter.flush(), parse))
+    chunks.extend(decoder.finish())
     return chunks
 
 
@@ -335,8 +333,12 @@ def test_error_key_wins_over_choices() -> None:
 
 def test_malformed_frame_raises() -> None:
     decoder = make_codec().stream_decoder("gpt-4o")
+
+    def feed(data: str) -> list[StreamChunk]:
+        return list(decoder.chunks([f"data: {data}\n\n".encode()], parse_sse))
+
     with pytest.raises(ProviderResponseError, match="malformed"):
-        decoder.feed(Event('{"choices": [{"index": 0,'))
+        feed('{"choices": [{"index": 0,')
     wrong_shapes = [
         "",
         '{"choices": []} trailing',
@@ -347,7 +349,7 @@ def test_malformed_frame_raises() -> None:
     ]
     for data in wrong_shapes:
         with pytest.raises(ProviderResponseError, match="malformed"):
-            decoder.feed(Event(data))
+            feed(data)
 
 
 def test_whitespace_around_the_json_is_fine() -> None:
