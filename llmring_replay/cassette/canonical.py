@@ -89,7 +89,7 @@ def comparable(body: bytes | None, ignore: Sequence[Path]) -> tuple[bool, Any]:
         return False, b""
     try:
         parsed = _loads(body)
-    except ValueError:  # includes UnicodeDecodeError
+    except (ValueError, RecursionError):  # UnicodeDecodeError; JSON nested past the limit
         return False, body
     for path in ignore:
         _drop(parsed, path)

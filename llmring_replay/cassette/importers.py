@@ -40,7 +40,7 @@ from llmring_replay.cassette.normalize import (
     header_dict,
     iso_time,
 )
-from llmring_replay.cassette.reader import Place, Reader
+from llmring_replay.cassette.reader import Place, Reader, url_problem
 from llmring_replay.cassette.schema import read_document, read_interaction
 from llmring_replay.cassette.yamlio import YAMLSyntaxError, load_yaml
 from llmring_replay.exceptions import CassetteFormatError, CassetteNotFoundError
@@ -154,12 +154,12 @@ def _ruby(reader: Reader, raw: Any, place: Place) -> Interaction:
     return Interaction(
         request=RecordedRequest(
             method=reader.text(request.get("method"), (*place, "request", "method")).upper(),
-            uri=reader.text(request.get("uri"), (*place, "request", "uri")),
+            uri=reader.uri(request.get("uri"), (*place, "request", "uri")),
             headers=reader.headers(request.get("headers"), (*place, "request", "headers")),
             body=_ruby_body(reader, request.get("body"), (*place, "request", "body")),
         ),
         response=RecordedResponse(
-            status=reader.integer(status.get("code"), (*place, "response", "status", "code")),
+            status=reader.status(status.get("code"), (*place, "response", "status", "code")),
             reason=str(status.get("message") or ""),
             headers=reader.headers(response.get("headers"), (*place, "response", "headers")),
             body=_ruby_body(reader, response.get("body"), (*place, "response", "body")) or b"",
@@ -172,12 +172,12 @@ def _go_vcr(reader: Reader, raw: Any, place: Place) -> Interaction:
     item = reader.mapping(raw, place)
     request = reader.mapping(item.get("request"), (*place, "request"))
     response = reader.mapping(item.get("response"), (*place, "response"))
-    code = reader.integer(response.get("code"), (*place, "response", "code"))
+    code = reader.status(response.get("code"), (*place, "response", "code"))
     status = str(response.get("status") or "")
     return Interaction(
         request=RecordedRequest(
             method=reader.text(request.get("method"), (*place, "request", "method")).upper(),
-            uri=reader.text(request.get("url"), (*place, "request", "url")),
+            uri=reader.uri(request.get("url"), (*place, "request", "url")),
             headers=reader.headers(request.get("headers"), (*place, "request", "headers")),
             body=reader.body(request.get("body"), (*place, "request", "body")),
         ),
@@ -241,6 +241,9 @@ def _httprr_interaction(request_data: bytes, response_data: bytes) -> Interactio
     method, target = start[0], start[1]
     if target.startswith("/"):  # origin-form: the host comes from the Host header
         target = f"http://{first_header(request_headers, 'host')}{target}"
+    problem = url_problem(target)
+    if problem is not None:
+        raise ValueError(problem)
     status_line, headers, body = _message(response_data)
     if "chunked" in (first_header(headers, "transfer-encoding") or "").lower():
         body = dechunk(body)

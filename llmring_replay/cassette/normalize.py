@@ -110,7 +110,7 @@ def guess_model(uri: str, body: bytes | None) -> str | None:
     if body:
         try:
             parsed = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             parsed = None
         if isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
             return str(parsed["model"]).removeprefix("models/")  # Gemini's resource name
@@ -131,7 +131,10 @@ def iso_time(value: Any) -> str | None:
             return str(value)  # already ISO, or something we keep as written
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it: keep it as written
+        return moment.isoformat()
 
 
 def first_header(headers: Mapping[str, list[str]], name: str) -> str | None:

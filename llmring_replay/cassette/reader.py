@@ -6,13 +6,15 @@ Every failure raises `CassetteFormatError` naming the file, the place as a path 
 
 from __future__ import annotations
 
+import math
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from llmring_replay.cassette.normalize import header_dict, iso_time
 from llmring_replay.cassette.yamlio import line_of
 from llmring_replay.exceptions import CassetteFormatError
 
-__all__ = ["Place", "Reader", "render_place"]
+__all__ = ["Place", "Reader", "render_place", "url_problem"]
 
 Place = tuple[str | int, ...]
 
@@ -23,6 +25,17 @@ def render_place(place: Place) -> str:
     for part in place:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "(document)"
+
+
+def url_problem(uri: str) -> str | None:
+    """What is wrong with `uri` as a recorded request's URL, or `None`: it must parse, port
+    included, as serve and replay parse it. (It need not be absolute: recorders write
+    placeholders such as `<OLLAMA_API_BASE>/chat/completions`.)"""
+    try:
+        urlsplit(uri).port  # noqa: B018 - parsing the port is the check (`:99999` fails here)
+    except ValueError as exc:
+        return f"not a valid URL ({exc}): {uri[:100]!r}"
+    return None
 
 
 class Reader:
@@ -54,8 +67,17 @@ class Reader:
     def text(self, value: Any, place: Place) -> str:
         """`value` as a non-empty string."""
         if not isinstance(value, str) or not value:
-            self.fail(place, f"expected a string, got {_kind(value)}")
+            got = "an empty string" if value == "" else _kind(value)
+            self.fail(place, f"expected a non-empty string, got {got}")
         return value
+
+    def uri(self, value: Any, place: Place) -> str:
+        """`value` as a URL that parses (host and port included)."""
+        uri = self.text(value, place)
+        problem = url_problem(uri)
+        if problem is not None:
+            self.fail(place, problem)
+        return uri
 
     def optional_text(self, value: Any, place: Place) -> str | None:
         """`value` as a string, or None."""
@@ -66,12 +88,19 @@ class Reader:
         return iso_time(value) if hasattr(value, "isoformat") else self.text(value, place)
 
     def integer(self, value: Any, place: Place) -> int:
-        """`value` as an integer (a string of digits is accepted)."""
-        if isinstance(value, str) and value.strip().isdigit():
+        """`value` as an integer (a string of ASCII digits is accepted)."""
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             return int(value)
         if not isinstance(value, int) or isinstance(value, bool):
             self.fail(place, f"expected an integer, got {_kind(value)}")
         return value
+
+    def status(self, value: Any, place: Place) -> int:
+        """`value` as an HTTP status code (100-599)."""
+        code = self.integer(value, place)
+        if not 100 <= code <= 599:
+            self.fail(place, f"expected an HTTP status (100-599), got {code}")
+        return code
 
     def body(self, value: Any, place: Place) -> bytes | None:
         """A body: a string (UTF-8 encoded), `!!binary` bytes, or null."""
@@ -101,19 +130,25 @@ class Reader:
         """Milliseconds separated by spaces (or a YAML list) -> seconds in 0.01 ms steps."""
         tokens = value if isinstance(value, list) else str(value).split()
         try:
-            # Whole 0.01 ms steps / 1e5: the arithmetic of `model.quantize`, so saved offsets
-            # load back equal.
-            return [round(float(token) * 100) / 100_000 for token in tokens]
+            numbers = [float(token) for token in tokens]
         except (TypeError, ValueError):
             return self.fail(place, "expected numbers (milliseconds) separated by spaces")
+        if not all(math.isfinite(number) for number in numbers):
+            self.fail(place, "expected finite numbers (milliseconds), got inf or nan")
+        # Whole 0.01 ms steps / 1e5: the arithmetic of `model.quantize`, so saved offsets
+        # load back equal.
+        return [round(number * 100) / 100_000 for number in numbers]
 
     def sizes(self, value: Any, place: Place) -> list[int]:
         """Byte counts separated by spaces (or a YAML list)."""
         tokens = value if isinstance(value, list) else str(value).split()
         try:
-            return [int(token) for token in tokens]
-        except (TypeError, ValueError):
+            sizes = [int(token) for token in tokens]
+        except (TypeError, ValueError, OverflowError):
             return self.fail(place, "expected byte counts separated by spaces")
+        if any(size < 0 for size in sizes):
+            self.fail(place, "expected byte counts, got a negative one")
+        return sizes
 
 
 def _in_shape(name: Any, values: Any) -> bool:

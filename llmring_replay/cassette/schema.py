@@ -112,12 +112,12 @@ def read_request(reader: Reader, raw: Any, place: Place) -> RecordedRequest:
     """A vcrpy request mapping; pydantic-ai's `parsed_body` is accepted for `body`."""
     request = reader.mapping(raw, place)
     if "parsed_body" in request:
-        body: bytes | None = _compact_json(request["parsed_body"])
+        body: bytes | None = _compact_json(reader, request["parsed_body"], (*place, "parsed_body"))
     else:
         body = reader.body(request.get("body"), (*place, "body"))
     return RecordedRequest(
         method=reader.text(request.get("method"), (*place, "method")).upper(),
-        uri=reader.text(request.get("uri", request.get("url")), (*place, "uri")),
+        uri=reader.uri(request.get("uri", request.get("url")), (*place, "uri")),
         headers=reader.headers(request.get("headers"), (*place, "headers")),
         body=body,
     )
@@ -128,12 +128,12 @@ def read_response(reader: Reader, raw: Any, place: Place) -> RecordedResponse:
     response = reader.mapping(raw, place)
     status = response.get("status")
     if isinstance(status, dict):
-        code = reader.integer(status.get("code"), (*place, "status", "code"))
+        code = reader.status(status.get("code"), (*place, "status", "code"))
         reason = reader.optional_text(status.get("message"), (*place, "status", "message"))
     else:
-        code, reason = reader.integer(status, (*place, "status")), ""
+        code, reason = reader.status(status, (*place, "status")), ""
     if "parsed_body" in response:
-        body = _compact_json(response["parsed_body"])
+        body = _compact_json(reader, response["parsed_body"], (*place, "parsed_body"))
     else:
         body = _response_body(reader, response.get("body"), (*place, "body"))
     return RecordedResponse(
@@ -153,8 +153,12 @@ def _response_body(reader: Reader, raw: Any, place: Place) -> bytes:
     return body
 
 
-def _compact_json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+def _compact_json(reader: Reader, value: Any, place: Place) -> bytes:
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:  # a date, !!binary, a list as a key, .nan
+        return reader.fail(place, f"not a JSON value: {exc}")
+    return text.encode("utf-8")
 
 
 def _restore_json(reader: Reader, body: bytes | None, style: Any, place: Place) -> bytes | None:
@@ -164,7 +168,7 @@ def _restore_json(reader: Reader, body: bytes | None, style: Any, place: Place) 
         return None
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's limit
         return reader.fail(place, f"request_body: {style} but the body is not JSON")
     return _dump_style(parsed, style).encode("utf-8")
 
@@ -182,7 +186,7 @@ def _request_body_out(body: bytes | None) -> tuple[str | bytes | None, str | Non
         return body, None
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return text, None
     if not isinstance(parsed, dict | list):
         return text, None

@@ -8,6 +8,11 @@ become `bytes`, and every other tag, e.g. `!!python/object/apply:multidict._mult
 on a header name or `!!python/object/apply:os.system`, is read as the plain value under it
 (a one-item sequence as its item). Skipping PyYAML's constructor layer also makes this loader
 several times faster than `yaml.load(..., CSafeLoader)` on the same file.
+
+Hostile files are refused with `YAMLSyntaxError` rather than followed: nesting deeper than
+`MAX_DEPTH`, aliases that expand to more than `MAX_ALIAS_NODES` nodes in all (a "billion
+laughs" file: aliases are shared here, but anything that serializes the value expands
+them), an alias to a container still open (a cycle), and mapping keys that cannot be keys.
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["YAMLSyntaxError", "line_of", "load_yaml"]
+__all__ = ["MAX_ALIAS_NODES", "MAX_DEPTH", "YAMLSyntaxError", "line_of", "load_yaml"]
+
+#: Containers nested deeper than this are refused: every later walk of the value (JSON
+#: serialization, the secret guard) recurses, and a cassette is a few levels deep.
+MAX_DEPTH = 100
+#: The nodes all aliases of a document may expand to, together.
+MAX_ALIAS_NODES = 100_000
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -40,6 +51,7 @@ _SAFE_TAGS = frozenset(
 )
 _MERGE = object()  # the `<<` merge key, resolved as a marker rather than a string
 _NO_KEY = object()
+_ITEM = object()  # the "key" of an open sequence: its next value is an item
 _MISS = object()
 _OPENING = frozenset({ScalarEvent, MappingStartEvent, SequenceStartEvent})
 
@@ -103,7 +115,10 @@ class _Scalars:
     def _construct(self, tag: str, text: str) -> Any:
         try:
             return self._constructor.construct_object(ScalarNode(tag, text))
-        except (yaml.YAMLError, ValueError):
+        except Exception:
+            # Any failure of PyYAML's constructor on a scalar (`!!bool maybe`: KeyError,
+            # `!!timestamp x`: AttributeError) means the text is not of that type: it is kept
+            # as written.
             return text
 
 
@@ -136,10 +151,41 @@ def _merge_into(target: dict[Any, Any], value: Any) -> None:
 
 def _hashable(key: Any, event: Any) -> Any:
     if isinstance(key, list):
-        return tuple(key)
+        key = tuple(key)
     if isinstance(key, dict):
         raise YAMLSyntaxError("a mapping cannot be a mapping key here", *_mark(event))
+    try:
+        hash(key)
+    except TypeError:
+        raise YAMLSyntaxError("a mapping key holds a mapping or a list", *_mark(event)) from None
     return key
+
+
+def _expanded_size(value: Any, sizes: dict[int, int]) -> int:
+    """Nodes in `value` with every shared container counted each time it appears (what a
+    serializer writes), without recursion; `sizes` remembers containers already counted."""
+    pending: list[tuple[Any, bool]] = [(value, False)]
+    totals: list[int] = []
+    while pending:
+        item, children_done = pending.pop()
+        if not isinstance(item, dict | list):
+            totals.append(1)
+            continue
+        known = sizes.get(id(item))
+        if known is not None:
+            totals.append(known)
+        elif not children_done:
+            children = list(item.values()) if isinstance(item, dict) else item
+            pending.append((item, True))
+            pending.extend((child, False) for child in children)
+            totals.append(-1)  # a marker: this container's children follow
+        else:
+            total = 1
+            while (top := totals.pop()) != -1:
+                total += top
+            sizes[id(item)] = total
+            totals.append(total)
+    return sum(totals)
 
 
 class _Builder:
@@ -147,12 +193,16 @@ class _Builder:
 
     def __init__(self) -> None:
         self.scalars = _Scalars()
-        self.stack: list[Any] = []  # open containers
-        self.keys: list[Any] = []  # per open container: None for a list, else the pending key
-        self.tags: list[str | None] = []
+        # The document's value goes into `root`, a list that is always open: so placing a
+        # value never has to ask whether there is a container to place it in.
+        self.root: list[Any] = []
+        self.stack: list[Any] = [self.root]  # open containers
+        self.keys: list[Any] = [_ITEM]  # per open container: _ITEM for a list, else the key
+        self.tags: list[str | None] = [None]
         self.anchors: dict[str, Any] = {}
-        self.result: Any = None
         self.documents = 0
+        self._expanded = 0  # nodes the aliases so far expand to
+        self._sizes: dict[int, int] = {}
 
     def run(self, loader: Any) -> Any:
         """Consume the loader's events; the document's value."""
@@ -169,24 +219,23 @@ class _Builder:
                 value = _finish(stack.pop(), tags.pop())
             elif kind not in _OPENING or event.anchor is not None:
                 if self.other(event):
-                    return self.result
+                    return self.root[0] if self.root else None
                 continue
             elif kind is ScalarEvent:
                 value = memo.get(event.value, _MISS) if event.implicit[0] else _MISS
                 if value is _MISS or event.tag is not None:
                     value = value_of(event)
             else:
+                if len(stack) > MAX_DEPTH:  # the root is not a level
+                    raise YAMLSyntaxError(f"nested deeper than {MAX_DEPTH} levels", *_mark(event))
                 stack.append({} if kind is MappingStartEvent else [])
-                keys.append(_NO_KEY if kind is MappingStartEvent else None)
+                keys.append(_NO_KEY if kind is MappingStartEvent else _ITEM)
                 tags.append(event.tag)
-                continue
-            if not stack:
-                self.result = value
                 continue
             key = keys[-1]
             if key is _NO_KEY and value.__class__ is str:
                 keys[-1] = value
-            elif key is None or key is _NO_KEY or key is _MERGE:
+            elif key is _ITEM or key is _NO_KEY or key is _MERGE:
                 self.add(value, event)
             else:
                 stack[-1][key] = value
@@ -216,27 +265,35 @@ class _Builder:
 
     def start(self, event: Any) -> None:
         """Open a mapping or a sequence."""
+        if len(self.stack) > MAX_DEPTH:
+            raise YAMLSyntaxError(f"nested deeper than {MAX_DEPTH} levels", *_mark(event))
         mapping = event.__class__ is MappingStartEvent
         container: Any = {} if mapping else []
         if event.anchor is not None:
             self.anchors[event.anchor] = container
         self.stack.append(container)
-        self.keys.append(_NO_KEY if mapping else None)
+        self.keys.append(_NO_KEY if mapping else _ITEM)
         self.tags.append(event.tag)
 
     def alias(self, event: Any) -> None:
         """`*name`: the value anchored as `&name` before."""
         if event.anchor not in self.anchors:
             raise YAMLSyntaxError(f"unknown alias *{event.anchor}", *_mark(event))
-        self.add(self.anchors[event.anchor], event)
+        value = self.anchors[event.anchor]
+        if isinstance(value, dict | list):
+            if any(value is open_ for open_ in self.stack):
+                raise YAMLSyntaxError(f"alias *{event.anchor} refers to itself", *_mark(event))
+            self._expanded += _expanded_size(value, self._sizes)
+            if self._expanded > MAX_ALIAS_NODES:
+                raise YAMLSyntaxError(
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes", *_mark(event)
+                )
+        self.add(value, event)
 
     def add(self, value: Any, event: Any) -> None:
         """Place `value` in the innermost container (as a key, item or value)."""
-        if not self.stack:
-            self.result = value
-            return
         key = self.keys[-1]
-        if key is None:
+        if key is _ITEM:
             self.stack[-1].append(value)
         elif key is _NO_KEY:
             self.keys[-1] = value if value.__class__ is str else _hashable(value, event)
@@ -277,7 +334,7 @@ def line_of(source: bytes | str, place: list[str | int]) -> int | None:
         for part in place:
             node = _child(node, part)
         return None if node is None else int(node.start_mark.line) + 1
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return None
     finally:
         loader.dispose()

@@ -103,7 +103,7 @@ def _drift(index: int, interaction: Interaction, fmt: Format) -> str | None:
     request = interaction.request
     try:
         recorded = json.loads(request.body or b"")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None  # not a JSON body: nothing a codec builds
     if not isinstance(recorded, dict):
         return None

@@ -80,7 +80,7 @@ def _parse(request: h11.Request, content: bytes) -> ReceivedRequest:
     path, _, query = target.partition("?")
     try:
         body = json.loads(content) if content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     return ReceivedRequest(
         method=request.method.decode("latin-1"),
