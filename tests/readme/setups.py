@@ -51,10 +51,16 @@ def lockfile(context: Context) -> None:
 
 def readme_test_project(context: Context) -> None:
     """A project holding the README's example test, with pytest-asyncio in auto mode."""
-    (context.folder / "pytest.ini").write_text(INI)
+    # Only tests/: the folder also holds a copy of examples/, with tests of its own.
+    (context.folder / "pytest.ini").write_text(INI + "testpaths = tests\n")
     tests = context.folder / "tests"
     tests.mkdir()
     shutil.copy(context.repo / "tests" / "test_readme_example.py", tests)
+
+
+def pytest_ini(context: Context) -> None:
+    """A `pytest.ini` as the README's projects have it: pytest-asyncio in auto mode."""
+    (context.folder / "pytest.ini").write_text(INI)
 
 
 def vcr_cassettes(context: Context) -> None:
@@ -71,6 +77,7 @@ def vcr_cassettes(context: Context) -> None:
 
 SETUPS: dict[str, Callable[[Context], None]] = {
     "lockfile": lockfile,
+    "pytest-ini": pytest_ini,
     "readme-test-project": readme_test_project,
     "simulator": simulator,
     "vcr-cassettes": vcr_cassettes,

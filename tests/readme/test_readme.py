@@ -82,6 +82,9 @@ def _prepare(block: Block, pytester: pytest.Pytester, stack: ExitStack) -> None:
         shutil.copytree(REPO / name, folder / name)
     monkeypatch = stack.enter_context(pytest.MonkeyPatch.context())
     offline(monkeypatch)
+    # A block's `pytest` is a session of its own, even when this suite runs on xdist.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     context = Context(folder, REPO, monkeypatch, stack)
     for name in block.setups:
         assert name in SETUPS, f"{block.where}: unknown setup {name!r}; known: {sorted(SETUPS)}"
