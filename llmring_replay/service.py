@@ -41,6 +41,7 @@ from llmring_replay.exceptions import (
 from llmring_replay.framing import splitter_for
 from llmring_replay.hosts import is_loopback
 from llmring_replay.lockfile import Lockfile, find_lockfile, parse_model_ref
+from llmring_replay.loops import PerLoopTransport
 from llmring_replay.providers import Codec, ProviderConfig, codec_class
 from llmring_replay.providers.base import StreamDecoder
 from llmring_replay.providers.errors import to_exception, translate_http_errors
@@ -185,7 +186,11 @@ class LLMRing:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(transport=self._transport, timeout=self.timeout)
+            # The client itself holds no event-loop state; the network's connections do, so
+            # without a transport given they are pooled per loop: a ring stays usable across
+            # several `asyncio.run` calls, trio, or a loop in another thread.
+            transport = self._transport or PerLoopTransport()
+            self._client = httpx.AsyncClient(transport=transport, timeout=self.timeout)
         return self._client
 
     async def aclose(self) -> None:

@@ -402,3 +402,40 @@ async def test_a_missing_model_still_falls_back(
     assert "".join(c.delta for c in await collect(ring, "chatbot")) == "Fine"
     with pytest.raises(ModelNotFoundError):
         await collect(ring_with(_by_model({"gpt-4o": missing}), None), "openai:gpt-4o")
+
+
+def test_one_ring_serves_several_event_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Connections belong to the loop that opened them: the ring keeps a pool per loop, so
+    # the same ring answers on this test's loop and on an app's loop in another thread.
+    import asyncio
+    import threading
+
+    from llmring_replay.simulator import Script, SimulatorServer
+
+    request = LLMRequest(model="ollama:llama3.2", messages=[Message(role="user", content="Hi")])
+
+    async def ask(ring: LLMRing) -> str:
+        return "".join([chunk.delta async for chunk in ring.chat_stream(request)])
+
+    app_loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=app_loop.run_forever)
+    thread.start()
+    with SimulatorServer(Script(text="Hello there")) as sim:
+        monkeypatch.setenv("OLLAMA_BASE_URL", sim.base_url_for("ollama"))
+        ring = LLMRing()
+
+        async def main() -> list[str]:
+            here = await ask(ring)
+            there = asyncio.run_coroutine_threadsafe(ask(ring), app_loop)
+            answers = [here, await asyncio.wrap_future(there), await ask(ring)]
+            await ring.aclose()  # this loop's pool now, the app loop's pool there
+            return answers
+
+        try:
+            assert asyncio.run(main()) == ["Hello there"] * 3
+        finally:
+            app_loop.call_soon_threadsafe(app_loop.stop)
+            thread.join()
+        app_loop.run_until_complete(asyncio.sleep(0))  # the scheduled close runs to its end
+        app_loop.close()
+    assert len(sim.requests) == 3

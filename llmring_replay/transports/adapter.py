@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 
+from llmring_replay.loops import PerLoopTransport
 from llmring_replay.transports.libraries import Library, library_of
 from llmring_replay.transports.modes import Core
 from llmring_replay.transports.pacing import (
@@ -94,8 +95,11 @@ class Live:
             limits = (
                 module.Limits() if self.keepalive else module.Limits(max_keepalive_connections=0)
             )
-            kind = module.AsyncHTTPTransport if asynchronous else module.HTTPTransport
-            transport = self._built[key] = kind(limits=limits)
+            if asynchronous:  # connections belong to an event loop: a pool per loop
+                transport = PerLoopTransport(lambda: module.AsyncHTTPTransport(limits=limits))
+            else:
+                transport = module.HTTPTransport(limits=limits)
+            self._built[key] = transport
         return transport
 
     def sync_sender(self, library: Library) -> SyncSend:

@@ -36,6 +36,7 @@ from llmring_replay.cassette import (
 )
 from llmring_replay.cassette.normalize import guess_model, guess_provider, header_dict
 from llmring_replay.framing import framing_for, splitter_for
+from llmring_replay.loops import current_loop
 from llmring_replay.transports.replay import FRAMING_HEADERS, RequestLike
 
 __all__ = ["RecordOptions", "Recorder", "Recording", "Tee"]
@@ -142,8 +143,10 @@ class Tee:
         self.recording = recording
         self.open_tees = open_tees
         open_tees.add(self)
-        #: Whether the consumer is an async client (the tee is then closed with `aclose`).
+        #: Whether the consumer is an async client (the tee is then closed with `aclose`), and
+        #: the event loop its live stream belongs to (only there can the rest be read).
         self.asynchronous = asynchronous
+        self.loop = current_loop() if asynchronous else None
         self.reads: Any = None
         self.tee_reads: AsyncGenerator[bytes, None] | None = None
 
@@ -266,6 +269,8 @@ class Recorder:
             tee.close()
 
     async def aclose(self) -> None:
-        """Finish the recordings of async responses nobody closed."""
-        for tee in [tee for tee in self.open_tees if tee.asynchronous]:
+        """Finish the recordings of async responses nobody closed, read on this event loop
+        (a stream of another loop cannot be read here: those stay open)."""
+        here = current_loop()
+        for tee in [tee for tee in self.open_tees if tee.asynchronous and tee.loop is here]:
             await tee.aclose()

@@ -214,11 +214,22 @@ class LLMCassette:
         pytest.fail(f"{problem}\n{hint}", pytrace=False)
 
     def close_clients(self) -> None:
-        """Close the fixtures' clients and the transport, on the loop they ran on."""
-        if self.transport.open:
-            self.transport.close()  # what sync clients left open
-            _run_on(self.transport.loop, self._aclose)
-            self.transport.open = False
+        """Close the fixtures' clients and the transport, on the loops they ran on.
+
+        Responses left unread are finished on their own loop while it can still run (an
+        app's loop in another thread, a test's loop kept for the module); a loop that is gone
+        is never touched, and what was left unread there is reported as not recorded.
+        """
+        transport = self.transport
+        if not transport.open:
+            return
+        transport.close()  # what sync clients left open
+        recorder = transport.core.recorder
+        for loop in transport.loops[:-1]:
+            if recorder is not None and not loop.is_closed():
+                _run_on(loop, recorder.aclose)
+        _run_on(transport.loop, self._aclose)
+        transport.open = False
 
     async def _aclose(self) -> None:
         for ring in self._rings:

@@ -25,6 +25,7 @@ from typing import Any
 
 from llmring_replay.cassette import Cassette, canonical_url
 from llmring_replay.exceptions import CassetteNotFoundError
+from llmring_replay.loops import current_loop
 from llmring_replay.transports import CassetteTransport
 from llmring_replay.transports.adapter import CoreTransport, Live
 from llmring_replay.transports.modes import Core
@@ -56,8 +57,9 @@ class PluginTransport(CoreTransport):
         self.inner = inner
         self.path = path
         self.missing_message = missing_message
-        #: The loop of the last async request, and whether a request was made since the last close.
-        self.loop: asyncio.AbstractEventLoop | None = None
+        #: The asyncio loops of the async requests, in order (the last is `loop`), and whether
+        #: a request was made since the last close.
+        self.loops: list[asyncio.AbstractEventLoop] = []
         self.open = False
         replaying = inner is not None and not inner.recording
         self._origins = _origins(inner.cassette) if inner is not None and replaying else {}
@@ -71,9 +73,17 @@ class PluginTransport(CoreTransport):
         raw_path = request.url.raw_path.decode("ascii")
         request.url = type(request.url)(f"{recorded_scheme}://{recorded_netloc}{raw_path}")
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The asyncio loop of the last async request, if any."""
+        return self.loops[-1] if self.loops else None
+
     def route(self, request: Any, body: bytes) -> int | None:
-        with contextlib.suppress(RuntimeError):  # a sync client: no loop to note
-            self.loop = asyncio.get_running_loop()
+        loop = current_loop()
+        if isinstance(loop, asyncio.AbstractEventLoop) and loop is not self.loop:
+            with contextlib.suppress(ValueError):
+                self.loops.remove(loop)
+            self.loops.append(loop)
         self.open = True
         if self.inner is None:
             raise CassetteNotFoundError(self.missing_message, str(self.path))
