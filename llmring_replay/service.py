@@ -45,7 +45,7 @@ from llmring_replay.loops import PerLoopTransport
 from llmring_replay.providers import Codec, ProviderConfig, codec_class
 from llmring_replay.providers.base import StreamDecoder
 from llmring_replay.providers.errors import to_exception, translate_http_errors
-from llmring_replay.providers.registry import for_provider, provider_names
+from llmring_replay.providers.registry import api_env, for_provider, provider_names
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
 
 __all__ = ["LLMRing", "PLACEHOLDER_KEY", "USER_AGENT_PRODUCT", "user_agent"]
@@ -106,7 +106,7 @@ class LLMRing:
     # -- configuration --------------------------------------------------------------------
 
     def _configure_from_env(self, name: str) -> None:
-        fmt = for_provider(name)
+        fmt = for_provider(name, os.environ.get(api_env(name)) or None)
         api_key = next((os.environ[var] for var in fmt.api_key_env if os.environ.get(var)), None)
         base_url = os.environ.get(fmt.base_url_env) or fmt.default_base_url
         if api_key is None and not fmt.key_optional:
@@ -115,18 +115,29 @@ class LLMRing:
             if not is_loopback(urlsplit(base_url).hostname):
                 return
             api_key = PLACEHOLDER_KEY
-        self._configs[name] = ProviderConfig(name, api_key, base_url)
+        self._configs[name] = ProviderConfig(name, api_key, base_url, fmt.name)
 
     def register_provider(
-        self, name: str, api_key: str | None = None, base_url: str | None = None
+        self,
+        name: str,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        api: str | None = None,
     ) -> None:
-        """Configure (or reconfigure) a provider; unset values fall back to the environment."""
-        fmt = for_provider(name)
+        """Configure (or reconfigure) a provider; unset values fall back to the environment.
+
+        `api` chooses the wire format where a provider has several: `"responses"` for
+        OpenAI's Responses API (or `$LLMRING_OPENAI_API`); default: Chat Completions.
+        Raises `ProviderNotFoundError` for an unknown provider or API.
+        """
         current = self._configs.get(name)
+        chosen = api or (current.api if current else None) or os.environ.get(api_env(name))
+        fmt = for_provider(name, chosen or None)
         key = api_key if api_key is not None else (current.api_key if current else None)
         url = base_url or (current.base_url if current else None)
         url = url or os.environ.get(fmt.base_url_env) or fmt.default_base_url
-        self._configs[name] = ProviderConfig(name, key, url)
+        self._configs[name] = ProviderConfig(name, key, url, fmt.name)
         self._codecs.pop(name, None)
 
     @property
@@ -137,8 +148,8 @@ class LLMRing:
     def _codec(self, provider: str) -> Codec:
         codec = self._codecs.get(provider)
         if codec is None:
-            cls = codec_class(provider)
             config = self._configs.get(provider)
+            cls = codec_class(provider, config.api if config is not None else None)
             if config is None:
                 variables = " or ".join(cls.format.api_key_env)
                 raise ProviderNotFoundError(

@@ -47,17 +47,21 @@ __all__ = [
     "drop_none",
     "other_keys",
     "parse_json",
+    "parse_json_object",
     "token_count",
 ]
 
 
 @dataclass(frozen=True)
 class ProviderConfig:
-    """A configured provider: its name, key (may be `None` for Ollama) and base URL."""
+    """A configured provider: its name, key (may be `None` for Ollama), base URL, and the
+    wire format it is spoken in (`None`: the provider's default, e.g. Chat Completions)."""
 
     name: str
     api_key: str | None
     base_url: str
+    #: The format's name (`openai_responses`), as `registry.for_provider(name, api)` takes it.
+    api: str | None = None
 
 
 def drop_none(mapping: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +114,17 @@ def derived_call_id(position: int, name: str, arguments: str) -> str:
     """
     digest = hashlib.sha256(json.dumps([position, name, arguments]).encode()).hexdigest()
     return f"call_{digest[:24]}"
+
+
+def parse_json_object(content: str) -> dict[str, Any] | None:
+    """`content` parsed when it is a JSON object (a JSON answer), else `None`."""
+    if not content.lstrip().startswith("{"):
+        return None
+    try:
+        parsed = json.loads(content)
+    except (ValueError, RecursionError):  # an answer that is no JSON, or nested too deep
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def parse_json(raw: str) -> Any:
@@ -293,6 +308,21 @@ class StreamBuilder:
         position = len(self._order)
         call_id = call_id or derived_call_id(position, name, arguments)
         return self.tool_start(position, call_id, name, arguments)
+
+    def tool_finish(
+        self, key: Any, call_id: str | None, name: str, arguments: str
+    ) -> StreamChunk | None:
+        """A call as it stands at its end (the Responses API's finished item): opens it
+        when it was never seen, else fills in its id and name and takes the finished
+        arguments where the fragments gave others; `None` when nothing changed."""
+        call = self._calls.get(key)
+        if call is None:
+            return self.tool_start(key, call_id, name, arguments)
+        _check_call(call_id, name, arguments)
+        before = dict(call)
+        self.tool_update(key, call_id, name)
+        call["arguments"] = arguments
+        return self._tools_chunk() if call != before else None
 
     @property
     def has_tool_calls(self) -> bool:

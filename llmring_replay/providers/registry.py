@@ -22,6 +22,7 @@ from llmring_replay.providers.format import Format
 __all__ = [
     "FORMATS",
     "Format",
+    "api_env",
     "by_name",
     "find_endpoint",
     "for_provider",
@@ -35,6 +36,7 @@ __all__ = [
 # One line per format, in the order people list them (and `serve` prints them).
 _FOLDERS = (
     "llmring_replay.providers.openai_chat",
+    "llmring_replay.providers.openai_responses",
     "llmring_replay.providers.anthropic",
     "llmring_replay.providers.gemini",
     "llmring_replay.providers.ollama",
@@ -78,6 +80,12 @@ def for_provider(provider: str, api: str | None = None) -> Format:
     raise ProviderNotFoundError(
         f"provider {provider!r} has no API {api!r} (known: {apis})", provider
     )
+
+
+def api_env(provider: str) -> str:
+    """The environment variable that chooses `provider`'s API when a client does not
+    (`LLMRING_OPENAI_API=responses`); its value is what `for_provider` takes as `api`."""
+    return f"LLMRING_{provider.upper()}_API"
 
 
 def lookup(name: str) -> Format:

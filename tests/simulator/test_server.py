@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from llmring_replay.framing import framing_for, splitter_for
+from llmring_replay.providers.registry import FORMATS
 from llmring_replay.simulator import Script, SimulatorServer, ToolCallSpec
 
 TOOL = ToolCallSpec(name="lookup", arguments={"query": "capital of France"})
@@ -356,10 +357,9 @@ def test_an_unknown_route_gets_a_provider_shaped_404_listing_the_routes(
     error = response.json()["error"]
     assert error["code"] is None  # not `model_not_found`: the model is not the problem
     assert error["message"].startswith("no simulated endpoint at POST /chat/completions; ")
-    assert (
-        "POST /v1/chat/completions, POST /v1/messages, POST /v1beta/models/{model}:"
-        in (error["message"])
-    )
+    listed = error["message"].partition("; this server answers ")[2].split(", ")
+    assert listed == [f"POST {path}" for fmt in FORMATS for path in fmt.endpoints]
+    assert "POST /v1beta/models/{model}:streamGenerateContent" in listed
     assert sim.requests[0].provider is None
 
 

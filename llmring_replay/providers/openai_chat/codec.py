@@ -38,7 +38,14 @@ import httpx
 
 from llmring_replay.exceptions import LLMRingError
 from llmring_replay.framing import Event
-from llmring_replay.providers.base import Codec, StreamBuilder, StreamDecoder, drop_none, parse_json
+from llmring_replay.providers.base import (
+    Codec,
+    StreamBuilder,
+    StreamDecoder,
+    drop_none,
+    parse_json,
+    parse_json_object,
+)
 from llmring_replay.providers.errors import ErrorInfo, ErrorKind, error_body, to_exception
 from llmring_replay.providers.openai_chat import FORMAT
 from llmring_replay.schemas import LLMRequest, LLMResponse, Message, StreamChunk
@@ -329,16 +336,6 @@ def _tool_calls_from_message(message: dict[str, Any]) -> list[dict[str, Any]] | 
     return decoder.builder.tool_calls()
 
 
-def _parse_json_object(content: str) -> dict[str, Any] | None:
-    if not content.lstrip().startswith("{"):
-        return None
-    try:
-        parsed = json.loads(content)
-    except (ValueError, RecursionError):  # an answer that is no JSON, or nested too deep
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
 class OpenAICodec(Codec):
     """OpenAI Chat Completions, also spoken by Groq, Ollama `/v1`, vLLM and gateways."""
 
@@ -399,7 +396,7 @@ class OpenAICodec(Codec):
             usage=builder.final_usage(),
             finish_reason=normalize_finish_reason(raw_finish) if raw_finish else None,
             tool_calls=_tool_calls_from_message(message),
-            parsed=_parse_json_object(content),
+            parsed=parse_json_object(content),
             reasoning=message.get("reasoning") or message.get("reasoning_content"),
             provider_details=drop_none({"finish_reason": raw_finish, "id": data.get("id")}),
         )

@@ -22,6 +22,7 @@ __all__ = [
     "JSON_CONTENT_TYPE",
     "JSON_INDENT",
     "STREAM_CONTENT_TYPE",
+    "error_object",
     "render_error",
     "render_error_frame",
     "render_json",
@@ -168,7 +169,8 @@ def render_json(script: Script, model: str, body: Any, *, seq: int = 1) -> dict[
     }
 
 
-def _error_object(script: Script) -> dict[str, Any]:
+def error_object(script: Script) -> dict[str, Any]:
+    """The `{message, type, param, code}` object of an error for `script.status`."""
     kind, code, message = _ERRORS.get(script.status, ("server_error", None, "Error."))
     if script.status < 500 and script.status not in _ERRORS:
         kind = "invalid_request_error"
@@ -188,7 +190,7 @@ def render_error(script: Script, model: str, body: Any, *, stream: bool = False)
         headers["retry-after"] = f"{script.retry_after:g}"
         headers["retry-after-ms"] = f"{round(script.retry_after * 1000)}"
     # The API pretty-prints its error bodies with four spaces.
-    payload = json.dumps({"error": _error_object(script)}, indent=4, ensure_ascii=False)
+    payload = json.dumps({"error": error_object(script)}, indent=4, ensure_ascii=False)
     return ErrorResponse(script.status, headers, f"{payload}\n".encode())
 
 
@@ -198,4 +200,4 @@ def render_error_frame(script: Script, model: str) -> bytes:
     OpenAI-compatible servers name the event (as Groq does) *and* put the error under an
     `"error"` key, so clients that look for either one see it.
     """
-    return sse_event(dumps({"error": _error_object(script)}), "error")
+    return sse_event(dumps({"error": error_object(script)}), "error")
