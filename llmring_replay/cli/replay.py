@@ -134,7 +134,7 @@ async def _play(replayer: ReplayTransport, index: int, as_json: bool, timeout: f
     request = LLMRequest(model=f"{fmt.provider}:{model_of(interaction)}", messages=_PLACEHOLDER)
     stats = StreamStats(asyncio.get_running_loop().time())
     async with LLMRing(transport=_SendRecorded(replayer, recorded, stats), timeout=timeout) as ring:
-        ring.register_provider(fmt.provider, "replay", base_url)
+        ring.register_provider(fmt.provider, "replay", base_url, api=fmt.name)
         streamed = wants_stream(fmt, interaction) or interaction.response.status >= 400
         chunks = ring.chat_stream(request) if streamed else _whole(ring, request)
         extra = {"interaction": index} if as_json else None

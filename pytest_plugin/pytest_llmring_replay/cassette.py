@@ -36,6 +36,7 @@ from pytest_llmring_replay.transport import PluginTransport
 
 if TYPE_CHECKING:
     from llmring_replay.cassette import Cassette, Interaction
+    from llmring_replay.providers.registry import Format
     from llmring_replay.service import LLMRing
     from llmring_replay.transports import Fault
 
@@ -67,6 +68,18 @@ def _run_on(
         asyncio.run_coroutine_threadsafe(make(), loop).result(_CLOSE_TIMEOUT)
     else:
         loop.run_until_complete(make())
+
+
+def _chosen_format(entry: str | None) -> Format | None:
+    """The wire format a cross-provider entry names when it is not its provider's default
+    (`openai_responses`); `None` for a provider name (`openai`) or no entry."""
+    from llmring_replay.providers.registry import by_name
+
+    try:
+        fmt = by_name(entry) if entry is not None else None
+    except ValueError:
+        return None
+    return fmt if fmt is not None and not fmt.default_for_provider else None
 
 
 class LLMCassette:
@@ -153,7 +166,13 @@ class LLMCassette:
                 profile=settings.profile,
             )
             for name, provider in settings.providers.items():
-                ring.register_provider(name, provider.get("api_key"), provider.get("base_url"))
+                ring.register_provider(
+                    name, provider.get("api_key"), provider.get("base_url"), api=provider.get("api")
+                )
+        chosen = _chosen_format(self.settings.provider)
+        if chosen is not None and (chosen.provider in ring.providers or not self.recording):
+            # A cross-provider run of a provider's other API (`providers=["openai_responses"]`).
+            ring.register_provider(chosen.provider, api=chosen.name)
         if not self.recording:
             for name in provider_names():
                 configured = ring.providers.get(name)

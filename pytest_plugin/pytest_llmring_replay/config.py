@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 # Plain data (no codec, no httpx): the registry is cheap enough for collection time.
-from llmring_replay.providers.registry import for_provider, provider_names
+from llmring_replay.providers.registry import FORMATS, for_provider, lookup, provider_names
 
 if TYPE_CHECKING:
     from llmring_replay.timing import Timing
@@ -50,9 +50,11 @@ __all__ = [
 ]
 
 MARKER = "llm_cassette"
-#: The model a cross-provider test requests when the marker's `models` does not name one.
+#: The model a cross-provider test requests when the marker's `models` does not name one, by
+#: provider (`openai`: its default API) and by wire format (`openai_responses`: that API).
 DEFAULT_MODELS: Mapping[str, str] = {
-    name: for_provider(name).default_model for name in provider_names()
+    **{name: for_provider(name).default_model for name in provider_names()},
+    **{fmt.name: fmt.default_model for fmt in FORMATS},
 }
 MARKER_KEYS = frozenset(
     {
@@ -130,9 +132,13 @@ def providers_of(options: Mapping[str, Any]) -> list[str]:
 
 
 def model_for(options: Mapping[str, Any], provider: str) -> str:
-    """`provider:model` for a cross-provider test: the marker's `models`, else the default."""
+    """`provider:model` for a cross-provider test: the marker's `models`, else the default.
+
+    `provider` may name a wire format (`openai_responses`): the model is its provider's.
+    """
     models = dict(options.get("models") or {})
-    return f"{provider}:{models.get(provider) or DEFAULT_MODELS[provider]}"
+    prefix = lookup(provider).provider if provider in DEFAULT_MODELS else provider
+    return f"{prefix}:{models.get(provider) or DEFAULT_MODELS[provider]}"
 
 
 def safe_name(name: str) -> str:

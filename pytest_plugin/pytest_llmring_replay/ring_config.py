@@ -12,11 +12,12 @@ Sources, highest first (as pytest-recording's `vcr_config`):
    (never the current directory, so a test finds its aliases wherever pytest runs); the
    profile `$LLMRING_PROFILE`, else the lockfile's default; providers from the environment.
 
-`providers` (`{"openai": {"base_url": ..., "api_key": ...}}`) merge across sources provider
-by provider and key by key, so a marker can change one provider's base URL and keep the
-rest. A relative lockfile path is read from where its source is written: the command line's
-from where pytest was started, the marker's from the test file's folder, the fixture's and
-the ini file's from the rootdir.
+`providers` (`{"openai": {"base_url": ..., "api_key": ..., "api": "responses"}}`; `api`
+chooses a provider's wire format) merge across sources provider by provider and key by
+key, so a marker can change one provider's base URL and keep the rest. A relative lockfile
+path is read from where its source is written: the command line's from where pytest was
+started, the marker's from the test file's folder, the fixture's and the ini file's from
+the rootdir.
 
 This module imports only pytest at import time: it is loaded with the plugin.
 """
@@ -48,7 +49,7 @@ MARKER_HELP = (
     "`llmring` fixture's client for this test (llmring-replay)"
 )
 CONFIG_KEYS = frozenset({"timeout", "lockfile", "profile", "providers"})
-PROVIDER_KEYS = frozenset({"api_key", "base_url"})
+PROVIDER_KEYS = frozenset({"api_key", "base_url", "api"})
 DEFAULT_TIMEOUT = 60.0
 LOCKFILE_NAME = "llmring.lock"
 
@@ -60,7 +61,8 @@ class RingSettings:
     timeout: float
     lockfile: Path
     profile: str | None
-    #: Provider name -> `{"api_key": ..., "base_url": ...}` (either may be missing).
+    #: Provider name -> `{"api_key": ..., "base_url": ..., "api": ...}` (any may be missing;
+    #: `api` chooses the wire format, e.g. `responses` for OpenAI's Responses API).
     providers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -114,7 +116,7 @@ def _providers(value: Any, source: str) -> dict[str, dict[str, str]]:
             raise ValueError(f"{source}: unknown provider {name!r} (known: {', '.join(known)})")
         if not isinstance(settings, Mapping) or not set(settings) <= PROVIDER_KEYS:
             raise ValueError(
-                f"{source}: providers[{name!r}] must be a dict with api_key and/or base_url"
+                f"{source}: providers[{name!r}] must be a dict with api_key, base_url and/or api"
             )
         checked[name] = {key: str(item) for key, item in settings.items() if item is not None}
     return checked

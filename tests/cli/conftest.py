@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from llmring_replay.cassette.scrub import KEY_ENV_VARS
+from llmring_replay.providers.registry import api_env, provider_names
 from llmring_replay.simulator import Script, SimulatorServer
 from tests.cli.cassettes import TEXT
 
@@ -21,6 +22,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("GOOGLE_GEMINI_BASE_URL", "OLLAMA_BASE_URL", "LLMRING_LOCKFILE_PATH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("LLMRING_PROFILE", raising=False)
+    for provider in provider_names():
+        monkeypatch.delenv(api_env(provider), raising=False)
     monkeypatch.setenv("COLUMNS", "120")
     monkeypatch.chdir(tmp_path)
 

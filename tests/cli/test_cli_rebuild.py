@@ -9,15 +9,11 @@ import pytest
 
 from llmring_replay.cli.decode import codec_for
 from llmring_replay.cli.rebuild import rebuild_request
-from llmring_replay.providers.registry import for_provider
+from llmring_replay.providers.registry import FORMATS, by_name
 from llmring_replay.schemas import LLMRequest, Message
 
-MODELS = {
-    "openai": "gpt-4o-mini",
-    "anthropic": "claude-3-5-haiku-20241022",
-    "google": "gemini-2.5-flash",
-    "ollama": "llama3.2",
-}
+#: Wire format -> the model requested.
+MODELS = {fmt.name: fmt.default_model for fmt in FORMATS}
 IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}
 WEATHER_TOOL = {
     "type": "function",
@@ -62,29 +58,28 @@ REQUESTS: dict[str, LLMRequest] = {
     ),
 }
 EXTRAS: dict[str, dict[str, Any]] = {
-    "openai": {"seed": 7, "user": "u-1"},
+    "openai_chat": {"seed": 7, "user": "u-1"},
+    "openai_responses": {"reasoning": {"summary": "auto"}, "store": False},
     "anthropic": {"top_k": 5, "metadata": {"user_id": "u-1"}},
-    "google": {"generationConfig": {"topK": 5}, "safetySettings": []},
+    "gemini": {"generationConfig": {"topK": 5}, "safetySettings": []},
     "ollama": {"options": {"top_k": 5}, "keep_alive": "5m"},
 }
 
 
 def body_of(provider: str, request: LLMRequest, stream: bool) -> tuple[dict[str, Any], str]:
-    built = codec_for(for_provider(provider)).build_request(
-        request, MODELS[provider], stream=stream
-    )
+    built = codec_for(by_name(provider)).build_request(request, MODELS[provider], stream=stream)
     return json.loads(built.content), str(built.url)
 
 
 @pytest.mark.parametrize("stream", [True, False], ids=["stream", "whole"])
 @pytest.mark.parametrize("name", list(REQUESTS))
-@pytest.mark.parametrize("provider", list(MODELS))
+@pytest.mark.parametrize("provider", list(MODELS))  # a wire format's name
 def test_rebuilding_then_building_gives_the_same_body(
     provider: str, name: str, stream: bool
 ) -> None:
     request = REQUESTS[name].model_copy(update={"extra_params": EXTRAS[provider]})
     body, url = body_of(provider, request, stream)
-    rebuilt = rebuild_request(for_provider(provider), body, MODELS[provider], url)
+    rebuilt = rebuild_request(by_name(provider), body, MODELS[provider], url)
     assert (rebuilt.model, rebuilt.stream) == (MODELS[provider], stream)
     again, _ = body_of(provider, rebuilt.request, stream)
     assert again == body
@@ -94,4 +89,4 @@ def test_what_llmrequest_cannot_say_is_an_error() -> None:
     body = {"model": "gpt-4o", "messages": [{"role": "developer", "content": "x"}]}
     with pytest.raises(ValueError, match="role"):
         url = "https://api.openai.com/v1/chat/completions"
-        rebuild_request(for_provider("openai"), body, "gpt-4o", url)
+        rebuild_request(by_name("openai_chat"), body, "gpt-4o", url)

@@ -69,7 +69,9 @@ async def _through_llmring(fmt: Format, body: bytes, seed: int) -> None:
     headers = {"content-type": media}
     transport = StaticTransport(body, headers=headers, seed=seed, max_piece=512)
     ring = LLMRing(transport=transport)
-    ring.register_provider(fmt.provider, api_key="fuzz-key", base_url="http://fuzz.invalid")
+    ring.register_provider(
+        fmt.provider, api_key="fuzz-key", base_url="http://fuzz.invalid", api=fmt.name
+    )
     request = LLMRequest(
         model=f"{fmt.provider}:{MODEL}", messages=[Message(role="user", content="hi")]
     )

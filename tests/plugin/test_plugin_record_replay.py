@@ -97,3 +97,35 @@ def test_rechunked_recording_keeps_coalesced_snapshot_and_changes_exact_one(
     assert (snapshots / "test_chunks.stream").read_text() == coalesced
     assert "- delta: lo there, h" in (snapshots / "test_chunks.chunks").read_text()
     pytester.runpytest("--llm-record-mode=none").assert_outcomes(passed=2)
+
+
+BOTH_OPENAI_APIS = """\
+import pytest
+from llmring_replay import LLMRequest, Message
+
+@pytest.mark.llm_cassette(providers=["openai", "openai_responses"])
+async def test_greeting(llmring, llm_provider, llm_model):
+    request = LLMRequest(model=llm_model, messages=[Message(role="user", content="Say hi")])
+    chunks = [chunk async for chunk in llmring.chat_stream(request)]
+    assert "".join(c.delta for c in chunks) == "Hi there! Nice to meet you."
+    assert llm_model == "openai:gpt-4o-mini"
+    assert llmring.providers["openai"].api == (
+        "openai_responses" if llm_provider == "openai_responses" else "openai_chat"
+    )
+"""
+
+
+def test_a_cross_provider_run_names_a_wire_format_for_the_responses_api(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_project(pytester)
+    pytester.makepyfile(test_apis=BOTH_OPENAI_APIS)
+    offline(monkeypatch)
+    with simulating(monkeypatch) as sim:
+        pytester.runpytest("--llm-record-mode=once").assert_outcomes(passed=2)
+        paths = sorted(request.path for request in sim.requests)
+    assert paths == ["/v1/chat/completions", "/v1/responses"]
+    folder = pytester.path / "cassettes" / "test_apis"
+    responses = Cassette.load(folder / "test_greeting-openai_responses.yaml")
+    assert responses.interactions[0].request.uri.endswith("/v1/responses")
+    pytester.runpytest("--llm-record-mode=none").assert_outcomes(passed=2)

@@ -12,6 +12,7 @@ from llmring_replay.providers.anthropic import render as wire_anthropic
 from llmring_replay.providers.gemini import render as wire_google
 from llmring_replay.providers.ollama import render as wire_ollama
 from llmring_replay.providers.openai_chat import render as wire_openai
+from llmring_replay.providers.registry import FORMATS
 from llmring_replay.simulator import (
     PROVIDERS,
     Script,
@@ -23,6 +24,8 @@ from llmring_replay.simulator import (
 BODY = {"model": "m", "messages": [{"role": "user", "content": "Say hello"}]}
 USAGE_BODY = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
 WEATHER = ToolCallSpec(name="weather", arguments={"location": "Florence, Italy"})
+#: Every wire format by its name (`wire_for` takes a provider, its default, or a format).
+FORMAT_NAMES = [fmt.name for fmt in FORMATS]
 
 
 def parse(frames: list[bytes], content_type: str) -> list[Event]:
@@ -41,14 +44,14 @@ def payloads(frames: list[bytes], content_type: str) -> list[Any]:
     return [json.loads(event.data) for event in parse(frames, content_type)]
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", [*PROVIDERS, *FORMAT_NAMES])
 def test_rendering_is_deterministic_and_seq_changes_ids(provider: str) -> None:
     wire = wire_for(provider)
     script = Script(reasoning="hmm", tool_calls=[WEATHER])
     first = wire.render_stream(script, "m", BODY, seq=3)
     assert wire.render_stream(script, "m", BODY, seq=3) == first
     assert wire.render_json(script, "m", BODY, seq=3) == wire.render_json(script, "m", BODY, seq=3)
-    if provider != "google":  # Gemini calls carry no id unless scripted
+    if provider not in ("google", "gemini"):  # Gemini calls carry no id unless scripted
         assert wire.render_stream(script, "m", BODY, seq=4) != first
 
 
@@ -344,7 +347,7 @@ def test_ollama_errors() -> None:
     assert json.loads(error.body) == {"error": 'model "llama9" not found, try pulling it first'}
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("provider", [*PROVIDERS, *FORMAT_NAMES])
 def test_in_band_error_frames_parse_as_one_frame(provider: str) -> None:
     wire = wire_for(provider)
     frame = wire.render_error_frame(Script(status=529 if provider == "anthropic" else 500), "m")
