@@ -43,4 +43,4 @@ demo:
 
 bench:
 	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	status=0; for script in benchmarks/*.py; do $(BIN)/python $$script || status=1; done; exit $$status

@@ -147,6 +147,7 @@ def main() -> int:
     parser.add_argument("--busy", type=int, default=0, help="CPU-spinning processes")
     args = parser.parse_args()
     source = cassette(args.frames)
+    run(cassette(50), 1, pacing.sleep_until)  # warm-up: the first replay imports anyio's backend
     pacers = {
         "replay": pacing.sleep_until,
         "plain-sleep": plain_sleep_until,

@@ -49,13 +49,25 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 class SSESplitter:
     """Cut an SSE byte stream into raw events, each ending with its blank line."""
 
-    __slots__ = ("_buffer",)
+    __slots__ = ("_buffer", "_more")
 
     def __init__(self) -> None:
         self._buffer = b""
+        # Reads that could not end an event, joined only when one can: a large event
+        # arriving in small reads costs linear time, not quadratic.
+        self._more: list[bytes] = []
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add bytes from one read; return the frames completed by them."""
+        if self._buffer or self._more:
+            last = (self._more[-1] if self._more else self._buffer)[-1:]
+            # Without a CR, an event can only end on "\n\n", here or across the seam.
+            if b"\r" not in data and last != b"\r" and b"\n\n" not in last + data:
+                self._more.append(data)
+                return []
+            if self._more:
+                self._buffer = b"".join([self._buffer, *self._more])
+                self._more.clear()
         buffer = self._buffer + data if self._buffer else data
         if b"\r" not in buffer:
             # The common case (LF only) is a plain split, several times faster than the regex.
@@ -84,20 +96,29 @@ class SSESplitter:
 
     def flush(self) -> list[bytes]:
         """End of stream: return what is left (an event missing its final blank line)."""
-        rest, self._buffer = self._buffer, b""
+        rest, self._buffer = b"".join([self._buffer, *self._more]), b""
+        self._more.clear()
         return [rest] if rest.strip() else []
 
 
 class NDJSONSplitter:
     """Cut an NDJSON byte stream into raw lines, each ending with its newline."""
 
-    __slots__ = ("_buffer",)
+    __slots__ = ("_buffer", "_more")
 
     def __init__(self) -> None:
         self._buffer = b""
+        self._more: list[bytes] = []  # reads without a newline, joined when one comes
 
     def feed(self, data: bytes) -> list[bytes]:
         """Add bytes from one read; return the lines completed by them."""
+        if b"\n" not in data:
+            if data:
+                self._more.append(data)
+            return []
+        if self._more:
+            self._buffer = b"".join([self._buffer, *self._more])
+            self._more.clear()
         buffer = self._buffer + data if self._buffer else data
         parts = buffer.split(b"\n")
         self._buffer = parts.pop()
@@ -105,7 +126,8 @@ class NDJSONSplitter:
 
     def flush(self) -> list[bytes]:
         """End of stream: return the last line when it lacks a trailing newline."""
-        rest, self._buffer = self._buffer, b""
+        rest, self._buffer = b"".join([self._buffer, *self._more]), b""
+        self._more.clear()
         return [rest] if rest.strip() else []
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmring_replay.framing import (
     Event,
@@ -119,3 +121,39 @@ def test_splitter_for_gives_fresh_state() -> None:
     first.feed(b"data: half")
     assert second.feed(b"data: x\n\n") == [b"data: x\n\n"]
     assert parse is parse_sse
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from([b"data: x", b"\n", b"\r", b"\r\n", b"yz", b":"]), max_size=30),
+    st.lists(st.integers(1, 9), min_size=1, max_size=10),
+    st.sampled_from(["sse", "ndjson"]),
+)
+def test_any_read_sizes_give_the_frames_of_one_read(
+    parts: list[bytes], sizes: list[int], framing: str
+) -> None:
+    stream = b"".join(parts)
+    whole, _ = splitter_for(framing)
+    expected = whole.feed(stream) + whole.flush()
+    splitter, _ = splitter_for(framing)
+    frames: list[bytes] = []
+    position = 0
+    for index in range(len(stream)):
+        if position >= len(stream):
+            break
+        size = sizes[index % len(sizes)]
+        frames += splitter.feed(stream[position : position + size])
+        position += size
+    assert frames + splitter.flush() == expected
+
+
+@pytest.mark.parametrize("framing", ["sse", "ndjson"])
+def test_a_large_frame_in_tiny_reads_is_one_frame(framing: str) -> None:
+    end = b"\n\n" if framing == "sse" else b"\n"
+    frame = b"data: " + b"x" * 200_000 + end
+    splitter, _ = splitter_for(framing)
+    frames: list[bytes] = []
+    for start in range(0, len(frame), 7):  # linear: the reads are joined once, at the end
+        frames += splitter.feed(frame[start : start + 7])
+    assert frames == [frame]
+    assert splitter.flush() == []
