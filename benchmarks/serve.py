@@ -256,10 +256,10 @@ def main() -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="10,50,100")
-    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--frames", type=int, default=200)
-    parser.add_argument("--soak", type=int, default=20_000, help="requests; 0: no soak")
+    parser.add_argument("--soak", type=int, default=10_000, help="requests; 0: no soak")
     args = parser.parse_args()
     levels = [int(level) for level in args.clients.split(",")]
     with tempfile.TemporaryDirectory() as directory:
