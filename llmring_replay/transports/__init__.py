@@ -30,12 +30,17 @@ How it is built: one core, thin adapters.
   ones, so replay runs on asyncio and trio, on the event loop's clock (which a virtual
   clock, `llmring_replay.clock`, virtualizes). Neutral errors (`StreamCut`, `ReadStall`)
   become the library's `RemoteProtocolError` / `ReadTimeout` in one place.
-- The pytest plugin's automatic interception calls the same adapters from the HTTP
-  libraries' own transports, recording through the client's original transport method.
+- Automatic interception (`intercept(transport)`, `intercept.Interception`; the pytest
+  plugin installs it for each test using a cassette) patches the HTTP libraries' own
+  transports so that every client's provider API requests reach the same adapters,
+  recording through the client's original transport method.
+- Connections belong to an event loop: the async network is kept per loop
+  (`llmring_replay.loops`), and an unread recorded response is finished on its own loop.
 """
 
 from __future__ import annotations
 
+from llmring_replay.transports.intercept import intercept
 from llmring_replay.transports.modes import RecordMode
 from llmring_replay.transports.public import CassetteTransport, RecordingTransport, ReplayTransport
 from llmring_replay.transports.replay import Fault, ReplayContext, ReplayPlan, StreamCut
@@ -49,4 +54,5 @@ __all__ = [
     "ReplayPlan",
     "ReplayTransport",
     "StreamCut",
+    "intercept",
 ]

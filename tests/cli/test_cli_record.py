@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from llmring_replay.cassette import Cassette
 from llmring_replay.cli import main
+from llmring_replay.cli.summary import format_seconds
 from llmring_replay.service import PLACEHOLDER_KEY
 from llmring_replay.simulator import Script, SimulatorServer
 from tests.cli.cassettes import TEXT
@@ -113,7 +114,8 @@ def test_record_and_show_give_the_same_ttft(runner: CliRunner) -> None:
         recorded = record(runner, sim, "anthropic:claude-3-5-haiku-20241022")
     assert recorded.exit_code == 0, recorded.output
     offsets = [offset for offset, _ in Cassette.load("c.yaml").interactions[0].response.frames()]
-    ttft, duration = f"{offsets[0] * 1000:.0f} ms", f"{offsets[-1] * 1000:.0f} ms"
+    # As both commands print them (`1.00 s` past a second, as a busy machine may take).
+    ttft, duration = format_seconds(offsets[0]), format_seconds(offsets[-1])
     assert f"TTFT {ttft} · duration {duration}" in recorded.stdout
     [row] = [
         line
