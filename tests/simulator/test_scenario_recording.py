@@ -1,12 +1,13 @@
-"""The example suite records from one scenario under `pytest -n 2`, then replays offline.
+"""The README's example app records from one scenario under `pytest -n 2`, then replays.
 
-The suite (tests/test_readme_example.py and tests/test_scenario_example.py: a greeting, a
-conversation and a tool loop on every provider) runs in a project of its own whose ini
-names the built-in `weather` scenario, beside a test that fails half-way after a request no
-rule matches. No key and no base URL is set. The parallel recording must write exactly the
-cassettes committed in this repository (recorded in another run, in another order): with a
-scenario the answer is a function of the request, so neither the order of the workers nor a
-failing test changes what the others record. The old global queue of scripts failed both.
+The suite is examples/chat_app (a chat app's greeting and conversation, tool loop and rate
+limit, each on every provider) and the README's example test, run in a project of its own
+whose ini names the built-in `weather` scenario, beside a test that fails half-way after a
+request no rule matches. No key and no base URL is set. The parallel recording must write
+exactly the cassettes committed in this repository (recorded in another run, in another
+order): with a scenario the answer is a function of the request, so neither the order of
+the workers nor a failing test changes what the others record. The old global queue of
+scripts failed both.
 """
 
 from __future__ import annotations
@@ -21,8 +22,14 @@ from llmring_replay.cassette import Cassette
 from llmring_replay.cassette.canonical import canonical_url
 from tests.plugin.helpers import INI, offline
 
-TESTS = Path(__file__).resolve().parents[1]
-SUITE = ("test_readme_example.py", "test_scenario_example.py")
+REPO = Path(__file__).resolve().parents[2]
+APP = REPO / "examples" / "chat_app"
+TESTS = REPO / "tests"
+#: module in the inner project -> the folder of its committed cassettes.
+SUITE = {
+    "test_chat_app": APP / "cassettes" / "test_chat_app",
+    "test_readme_example": TESTS / "cassettes" / "test_readme_example",
+}
 BROKEN = """\
 import pytest
 from llmring_replay import LLMRequest, Message
@@ -54,38 +61,37 @@ def _comparable(path: Path) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.slow
-def test_the_example_suite_records_in_parallel_from_one_scenario_then_replays(
+def test_the_example_app_records_in_parallel_from_one_scenario_then_replays(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     offline(monkeypatch)
     pytester.makefile(".ini", pytest=INI + "llm_scenario = weather\n")
-    for name in SUITE:
-        shutil.copy(TESTS / name, pytester.path / name)
+    for name in ("chat.py", "llmring.lock", "test_chat_app.py"):
+        shutil.copy(APP / name, pytester.path / name)
+    shutil.copy(TESTS / "test_readme_example.py", pytester.path)
     shutil.copytree(TESTS / "__snapshots__", pytester.path / "__snapshots__")
     pytester.makepyfile(test_a_broken=BROKEN)
 
+    # Subprocesses: the inner modules are named like this suite's own (in-process they clash).
     recorded = pytester.runpytest_subprocess(
         "-n", "2", "--llm-record-mode=once", "--snapshot-update", timeout=300
     )
     # The broken test fails on all four providers, saying which rule was closest.
-    recorded.assert_outcomes(passed=12, failed=4)
+    recorded.assert_outcomes(passed=16, failed=4)
     recorded.stdout.fnmatch_lines(["*no rule of built-in scenario 'weather' matches*"])
 
-    ours = pytester.path / "cassettes"
-    committed = TESTS / "cassettes"
-    for name in SUITE:
-        module = Path(name).stem
-        mine = sorted(path.name for path in (committed / module).glob("*.yaml"))
-        assert sorted(path.name for path in (ours / module).glob("*.yaml")) == mine
-        for cassette in mine:
-            assert _comparable(ours / module / cassette) == _comparable(
-                committed / module / cassette
-            ), f"{module}/{cassette} differs from the committed recording"
+    for module, committed in SUITE.items():
+        ours = pytester.path / "cassettes" / module
+        names = sorted(path.name for path in committed.glob("*.yaml"))
+        assert names and sorted(path.name for path in ours.glob("*.yaml")) == names
+        for name in names:
+            assert _comparable(ours / name) == _comparable(committed / name), (
+                f"{module}/{name} differs from the committed recording"
+            )
     snapshot = "__snapshots__/test_readme_example.stream"
     assert (pytester.path / snapshot).read_text() == (TESTS / snapshot).read_text()
 
-    # No simulator now (record mode none): everything replays offline (in-process: the
-    # parallel replay of a suite is the plugin's own tests' business, test_plugin_xdist.py).
+    # No simulator now (record mode none): everything replays offline.
     (pytester.path / "test_a_broken.py").unlink()
-    replayed = pytester.runpytest()
-    replayed.assert_outcomes(passed=12)
+    replayed = pytester.runpytest_subprocess(timeout=300)
+    replayed.assert_outcomes(passed=16)
