@@ -37,6 +37,11 @@ TOOL_LOOP = [
     Message(role="tool", content='{"celsius": 21}', tool_call_id="call_0"),
     Message(role="tool", content='{"time": "noon"}', tool_call_id="call_1"),
 ]
+SILENT_CALLS = [
+    Message(role="user", content="Weather in Paris?"),
+    Message(role="assistant", content="", tool_calls=CALLS[:1]),
+    Message(role="tool", content='{"celsius": 21}', tool_call_id="call_0"),
+]
 AFTER_THE_LOOP = [
     *TOOL_LOOP,
     Message(role="assistant", content="21 degrees at noon."),
@@ -64,9 +69,10 @@ def _view(fmt: Format, messages: list[Message]) -> RequestView:
         ([Message(role="user", content="Hi")], "Hi", (), 1),
         (MULTI_TURN, "What is my name?", (), 2),
         (TOOL_LOOP, "Weather in Paris?", ("get_weather", "get_time"), 2),
+        (SILENT_CALLS, "Weather in Paris?", ("get_weather",), 2),
         (AFTER_THE_LOOP, "Thanks!", (), 3),
     ],
-    ids=["first", "multi-turn", "tool-results", "after-the-loop"],
+    ids=["first", "multi-turn", "tool-results", "calls-without-text", "after-the-loop"],
 )
 def test_each_format_reads_back_what_its_codec_sent(
     fmt: Format,

@@ -1,4 +1,4 @@
-"""The built-in `weather` scenario over a real socket, through `LLMRing`, on every provider.
+"""The built-in `weather` scenario over a real socket, through `LLMRing`, in every format.
 
 No key is set: the clients find the simulator through the base URL variables alone (a local
 base URL needs no key), as `serve --env-file` and the plugin's `llm_simulator` set them.
@@ -19,11 +19,10 @@ from llmring_replay import (
     ProviderResponseError,
     StreamChunk,
 )
-from llmring_replay.providers.registry import for_provider, provider_names
+from llmring_replay.providers.registry import FORMATS, Format
 from llmring_replay.simulator import SimulatorServer, builtin_scenario_names, load_simulator
 from llmring_replay.simulator.environment import client_environment, key_variables
 
-PROVIDERS = list(provider_names())
 WEATHER_TOOL = {
     "type": "function",
     "function": {
@@ -39,22 +38,30 @@ def weather() -> Iterator[SimulatorServer]:
         yield server
 
 
+@pytest.fixture(params=FORMATS, ids=lambda fmt: fmt.name)
+def fmt(request: pytest.FixtureRequest) -> Format:
+    wire_format: Format = request.param
+    return wire_format
+
+
 @pytest.fixture
-def ring(weather: SimulatorServer, monkeypatch: pytest.MonkeyPatch) -> LLMRing:
+def ring(weather: SimulatorServer, monkeypatch: pytest.MonkeyPatch, fmt: Format) -> LLMRing:
     for variable in key_variables():
         monkeypatch.delenv(variable, raising=False)
     for variable, value in client_environment(weather.base_url).items():
         if variable not in key_variables():  # base URLs only: no key at all
             monkeypatch.setenv(variable, value)
-    return LLMRing(timeout=10)
+    ring = LLMRing(timeout=10)
+    ring.register_provider(fmt.provider, api=fmt.name)  # the provider's API in this format
+    return ring
 
 
-def model(provider: str) -> str:
-    return f"{provider}:{for_provider(provider).default_model}"
+def model(fmt: Format) -> str:
+    return f"{fmt.provider}:{fmt.default_model}"
 
 
-async def stream(ring: LLMRing, provider: str, *messages: Message) -> list[StreamChunk]:
-    request = LLMRequest(model=model(provider), messages=list(messages), tools=[WEATHER_TOOL])
+async def stream(ring: LLMRing, fmt: Format, *messages: Message) -> list[StreamChunk]:
+    request = LLMRequest(model=model(fmt), messages=list(messages), tools=[WEATHER_TOOL])
     return [chunk async for chunk in ring.chat_stream(request)]
 
 
@@ -66,24 +73,23 @@ def test_weather_is_built_in() -> None:
     assert "weather" in builtin_scenario_names()
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_greeting_conversation_and_tool_loop(ring: LLMRing, provider: str) -> None:
+async def test_greeting_conversation_and_tool_loop(ring: LLMRing, fmt: Format) -> None:
     async with ring:
-        hello = await stream(ring, provider, Message(role="user", content="Hi!"))
+        hello = await stream(ring, fmt, Message(role="user", content="Hi!"))
         assert text(hello) == "Hi there! How can I help you today?"
         assert hello[-1].finish_reason == "stop"
 
         first = Message(role="user", content="Hello, my name is Ada.")
-        introduced = await stream(ring, provider, first)
+        introduced = await stream(ring, fmt, first)
         second = [
             first,
             Message(role="assistant", content=text(introduced)),
             Message(role="user", content="What is my name?"),
         ]
-        assert text(await stream(ring, provider, *second)) == "Your name is Ada."
+        assert text(await stream(ring, fmt, *second)) == "Your name is Ada."
 
         messages = [Message(role="user", content="What's the weather in Paris?")]
-        calls = await stream(ring, provider, *messages)
+        calls = await stream(ring, fmt, *messages)
         assert calls[-1].finish_reason == "tool_calls"
         tool_calls = calls[-1].tool_calls or []
         assert [json.loads(c["function"]["arguments"]) for c in tool_calls] == [{"city": "Paris"}]
@@ -92,39 +98,37 @@ async def test_greeting_conversation_and_tool_loop(ring: LLMRing, provider: str)
             Message(role="tool", content='{"celsius": 21}', tool_call_id=call["id"])
             for call in tool_calls
         ]
-        report = await stream(ring, provider, *messages)
+        report = await stream(ring, fmt, *messages)
         assert text(report) == "It is 21 degrees and sunny in Paris."
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_failures_on_demand(ring: LLMRing, provider: str) -> None:
+async def test_failures_on_demand(ring: LLMRing, fmt: Format) -> None:
     async with ring:
         with pytest.raises(ProviderRateLimitError) as limited:
-            await stream(ring, provider, Message(role="user", content="Hit the rate limit"))
+            await stream(ring, fmt, Message(role="user", content="Hit the rate limit"))
         assert limited.value.status_code == 429
 
         delivered: list[str] = []
         with pytest.raises(ProviderResponseError, match="mid-response"):
             request = LLMRequest(
-                model=model(provider), messages=[Message(role="user", content="disconnect")]
+                model=model(fmt), messages=[Message(role="user", content="disconnect")]
             )
             async for chunk in ring.chat_stream(request):
                 delivered.append(chunk.delta)
         assert "This answer is cut off after a few words".startswith("".join(delivered))
 
         # `fail_first` counts identical requests: the first fails, a retry succeeds.
-        retry = Message(role="user", content=f"Please retry ({provider})")
+        retry = Message(role="user", content=f"Please retry ({fmt.name})")
         with pytest.raises(ProviderResponseError) as overloaded:
-            await stream(ring, provider, retry)
+            await stream(ring, fmt, retry)
         assert overloaded.value.retryable
-        assert text(await stream(ring, provider, retry)) == "Worked on the second try."
+        assert text(await stream(ring, fmt, retry)) == "Worked on the second try."
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_an_unmatched_request_names_the_closest_rule(ring: LLMRing, provider: str) -> None:
+async def test_an_unmatched_request_names_the_closest_rule(ring: LLMRing, fmt: Format) -> None:
     async with ring:
         with pytest.raises(ProviderResponseError) as caught:
-            await stream(ring, provider, Message(role="user", content="Tell me about the wether"))
+            await stream(ring, fmt, Message(role="user", content="Tell me about the wether"))
     error = caught.value
     assert error.status_code == 400 and not error.retryable
     assert "no rule of built-in scenario 'weather' matches this request" in error.message

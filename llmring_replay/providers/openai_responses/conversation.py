@@ -35,8 +35,11 @@ def entries(body: dict[str, Any]) -> list[Entry]:
         if not isinstance(item, dict):
             continue
         kind = item.get("type", "message")
-        if kind in ("function_call", "custom_tool_call") and isinstance(item.get("call_id"), str):
-            names[item["call_id"]] = str(item.get("name") or "")
+        if kind in ("function_call", "custom_tool_call"):
+            # A call is the assistant's turn even without a message item beside it.
+            out.append(Entry("assistant"))
+            if isinstance(item.get("call_id"), str):
+                names[item["call_id"]] = str(item.get("name") or "")
         elif kind in ("function_call_output", "custom_tool_call_output"):
             output = item.get("output")
             text = output if isinstance(output, str) else text_of(output, types=_TEXT_PARTS)
