@@ -4,8 +4,9 @@
   per line); ending in `&`, it starts as a process of its own, and the next line waits until
   its `--port` accepts connections (servers started on consecutive lines start side by
   side); it is stopped when the block ends, and must have been listening by then.
-- `pytest ...` runs in a process of its own in the block's folder (in-process, its test
-  modules would collide with the same modules this suite imported: examples/).
+- `pytest ...` runs an in-process session in the block's folder (pytester); the modules
+  this suite imported from the checkout's `examples/` are set aside meanwhile, so that the
+  block's copies of them do not collide with them.
 - `make TARGET...` is checked with `make -n` in the checkout: the targets exist and expand
   (running them would reinstall this very venv, or run this very suite).
 - A line that must fail says so in its comment: `# ... (exit 1)`; every other line must exit 0.
@@ -168,7 +169,13 @@ class ShellSession:
 
     def _pytest(self, args: list[str], background: bool) -> tuple[int, str]:
         self._wait_for_servers()
-        result = self.pytester.runpytest_subprocess(*args)
+        examples = self.repo / "examples"
+        with pytest.MonkeyPatch.context() as patch:
+            for name, module in list(sys.modules.items()):
+                where = getattr(module, "__file__", None)
+                if where and Path(where).is_relative_to(examples):
+                    patch.delitem(sys.modules, name)
+            result = self.pytester.runpytest(*args)
         return int(result.ret), "\n".join(result.outlines[-30:])
 
     def _make(self, args: list[str], background: bool) -> tuple[int, str]:
