@@ -17,8 +17,10 @@ chunk finish_reason "stop", the floor parsed every frame): a fast but wrong run 
 
 `vs openai-sdk` is how many times faster than the SDK chat_stream is (target >= 10x);
 `vs raw-floor` is the share of the floor's speed it keeps (target >= 0.5x; 1.0x = nothing
-spent beyond framing and JSON parsing). Exits 1 when a ratio misses its target (never with
-`--quick`, whose numbers mean nothing).
+spent beyond framing and JSON parsing). OpenAI's Responses API (`openai_responses`, named
+events as OpenAI sends them) is compared with Chat Completions per chunk (target: no
+dearer). Exits 1 when a ratio misses its target (never with `--quick`, whose numbers mean
+nothing).
 
     .venv/bin/python benchmarks/stream_throughput.py [--chunks N] [--runs R] [--quick]
 """
@@ -38,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from llmring_replay.providers.registry import lookup
 from llmring_replay.schemas import LLMRequest, Message
 from llmring_replay.service import LLMRing
 
@@ -74,6 +77,44 @@ def openai_body(tokens: list[str]) -> bytes:
     frames = [event({"role": "assistant", "content": "", "refusal": None})]
     frames += [event({"content": token}) for token in tokens]
     frames += [event({}, "stop"), event(None, usage=usage), "data: [DONE]\n\n"]
+    return "".join(frames).encode()
+
+
+def responses_body(tokens: list[str]) -> bytes:
+    """Responses API named events as OpenAI sends them in 2025 (`sequence_number`, padded
+    `obfuscation`): created, the message item and its part, the deltas, the done events and
+    `response.completed` with the usage; no end marker."""
+    item_id = "msg_68a72e37d50481968742ebc1aeb9244c075c9fca6967ac8b"
+    response = {"id": "resp_68a72e32db2c8196ba2a8493582cabde", "object": "response"}
+    response |= {"created_at": 1755786807, "status": "in_progress", "error": None}
+    response |= {"model": "gpt-4o-mini-2024-07-18", "output": [], "usage": None}
+    sequence = iter(range(len(tokens) + 10))
+
+    def event(kind: str, **fields: Any) -> str:
+        payload = {"type": kind, **fields, "sequence_number": next(sequence)}
+        return f"event: {kind}\ndata: {_dumps(payload)}\n\n"
+
+    where = {"item_id": item_id, "output_index": 0, "content_index": 0}
+    part = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
+    item = {"id": item_id, "type": "message", "status": "in_progress", "content": []}
+    frames = [event("response.created", response=response)]
+    frames.append(event("response.in_progress", response=response))
+    frames.append(event("response.output_item.added", output_index=0, item=item))
+    frames.append(event("response.content_part.added", **where, part=part))
+    frames += [
+        event("response.output_text.delta", **where, delta=token, logprobs=[], obfuscation="xgdy")
+        for token in tokens
+    ]
+    text = "".join(tokens)
+    frames.append(event("response.output_text.done", **where, text=text, logprobs=[]))
+    frames.append(event("response.content_part.done", **where, part={**part, "text": text}))
+    done = {**item, "status": "completed", "content": [{**part, "text": text}], "role": "assistant"}
+    frames.append(event("response.output_item.done", output_index=0, item=done))
+    usage = {"input_tokens": 9, "input_tokens_details": {"cached_tokens": 0}}
+    usage |= {"output_tokens": len(tokens), "output_tokens_details": {"reasoning_tokens": 0}}
+    usage |= {"total_tokens": 9 + len(tokens)}
+    final = {**response, "status": "completed", "output": [done], "usage": usage}
+    frames.append(event("response.completed", response=final))
     return "".join(frames).encode()
 
 
@@ -131,9 +172,11 @@ def ollama_body(tokens: list[str]) -> bytes:
     return "".join(lines).encode()
 
 
-# provider: (model, wire renderer, frame separator, JSON frames beyond the N text deltas)
+# provider, or wire format where a provider has several: (model, wire renderer, frame
+# separator, JSON frames beyond the N text deltas)
 WIRES: dict[str, tuple[str, Callable[[list[str]], bytes], bytes, int]] = {
     "openai": ("gpt-4o-mini", openai_body, b"\n\n", 3),
+    "openai_responses": ("gpt-4o-mini", responses_body, b"\n\n", 8),
     "anthropic": ("claude-3-5-haiku-latest", anthropic_body, b"\n\n", 6),
     "google": ("gemini-2.0-flash", google_body, b"\r\n\r\n", 0),
     "ollama": ("llama3.2", ollama_body, b"\n", 1),
@@ -168,12 +211,16 @@ def make_ring(provider: str, pieces: list[bytes]) -> LLMRing:
         return httpx.Response(200, headers={"content-type": media}, content=_serve(pieces))
 
     ring = LLMRing(transport=httpx.MockTransport(handler))
-    ring.register_provider(provider, api_key="bench-key", base_url="http://bench.invalid")
+    fmt = lookup(provider)
+    ring.register_provider(
+        fmt.provider, api_key="bench-key", base_url="http://bench.invalid", api=fmt.name
+    )
     return ring
 
 
 async def run_ring(ring: LLMRing, provider: str, expected: str, n: int) -> None:
-    request = LLMRequest(model=f"{provider}:{WIRES[provider][0]}", messages=PROMPT)
+    model = f"{lookup(provider).provider}:{WIRES[provider][0]}"
+    request = LLMRequest(model=model, messages=PROMPT)
     deltas: list[str] = []
     last = None
     async for chunk in ring.chat_stream(request):
@@ -256,10 +303,11 @@ async def measure(
 def report(times: dict[tuple[str, str], list[float]], n: int) -> int:
     """Print the table and the ratios; return how many ratios missed their target."""
     median = {key: statistics.median(values) for key, values in times.items()}
-    print(f"{'provider':<10} {'contender':<12} {'ms/run':>9} {'chunks/s':>11} {'best ms':>9}")
+    w = max(len(provider) for provider, _ in median)
+    print(f"{'provider':<{w}} {'contender':<12} {'ms/run':>9} {'chunks/s':>11} {'best ms':>9}")
     for (provider, name), seconds in median.items():
         ms, best = seconds * 1000, min(times[provider, name]) * 1000
-        print(f"{provider:<10} {name:<12} {ms:>9.1f} {n / seconds:>11,.0f} {best:>9.1f}")
+        print(f"{provider:<{w}} {name:<12} {ms:>9.1f} {n / seconds:>11,.0f} {best:>9.1f}")
     print("\nchat_stream speed ratio (target)")
     missed = 0
     for (provider, name), seconds in median.items():
@@ -267,8 +315,23 @@ def report(times: dict[tuple[str, str], list[float]], n: int) -> int:
             ratio, target = seconds / median[provider, "chat_stream"], TARGETS[name]
             missed += ratio < target
             verdict = "ok" if ratio >= target else "MISSED"
-            print(f"  {provider:<10} vs {name:<11} {ratio:6.2f}x  (>= {target}x) {verdict}")
-    return missed
+            print(f"  {provider:<{w}} vs {name:<11} {ratio:6.2f}x  (>= {target}x) {verdict}")
+    return missed + _compare_apis(median, n)
+
+
+def _compare_apis(median: dict[tuple[str, str], float], n: int) -> int:
+    """OpenAI's two APIs side by side: the Responses API's cost per chunk should be no more
+    than Chat Completions' (target); missed only beyond the 10% a loaded machine's medians
+    can wander, so noise does not fail `make bench`."""
+    chat, responses = median["openai", "chat_stream"], median["openai_responses", "chat_stream"]
+    ratio = responses / chat
+    print("\nOpenAI Responses vs Chat Completions, chat_stream cost per chunk (target <= 1.0x)")
+    verdict = "ok" if ratio <= 1.0 else ("within noise" if ratio <= 1.1 else "MISSED")
+    print(
+        f"  {responses / n * 1e6:.2f} us vs {chat / n * 1e6:.2f} us per chunk: "
+        f"{ratio:.2f}x {verdict}"
+    )
+    return int(ratio > 1.1)
 
 
 def main() -> None:

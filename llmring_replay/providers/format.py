@@ -27,10 +27,13 @@ class Format:
     The modules of the folder (`package`) are found by name: `codec` (request building,
     stream and response decoding, error description), `render` (the responses the
     simulator and faults send, and `FAULT_SHAPES`), `rebuild` (the inverse of request
-    building, for `lint --drift`), and the others the folder documents.
+    building, for `lint --drift`), `conversation` (a request body's conversation, for the
+    simulator's scenarios), and the others the folder documents. See
+    `docs/adding-a-wire-format.md`.
     """
 
-    #: The folder name, unique: `openai_chat`, `anthropic`, `gemini`, `ollama`.
+    #: The folder name, unique: `openai_chat`, `openai_responses`, `anthropic`, `gemini`,
+    #: `ollama`.
     name: str
     #: The provider in `provider:model` (several formats may share one: OpenAI's two APIs).
     provider: str

@@ -7,7 +7,9 @@ imported on first use so that `import llmring_replay` stays cheap. Code outside
 `providers/` asks this module (by provider name, by format name, or by a request's URL) and
 never names a provider itself.
 
-Adding a format: a folder with its modules and `FORMAT`, and one line in `_FOLDERS`.
+Adding a format: a folder with its modules and `FORMAT`, and one line in `_FOLDERS`
+(`docs/adding-a-wire-format.md`). A provider may have several formats (OpenAI's Chat
+Completions and Responses APIs): one is its default, the others are chosen by name.
 """
 
 from __future__ import annotations
