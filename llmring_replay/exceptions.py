@@ -21,7 +21,9 @@ LLMRingError
     ├── CassetteFormatError(place)            corrupt YAML, schema violation
     ├── CassetteMatchError(request, closest)  no recorded interaction for a request
     ├── CassetteUnplayedError(unplayed)       recorded interactions a test never used
-    └── CassetteSecretError(place)            a write refused: a key-shaped string remained
+    ├── CassetteSecretError(place)            a write refused: a key-shaped string remained
+    └── CassetteWriteError                    a write failed (disk full) or would lose
+                                              interactions (nothing to merge with)
 ```
 
 Every exception keeps a `message` and a `details` dict, as upstream's do.
@@ -39,6 +41,7 @@ __all__ = [
     "CassetteNotFoundError",
     "CassetteSecretError",
     "CassetteUnplayedError",
+    "CassetteWriteError",
     "ConfigurationError",
     "LLMRingError",
     "LockfileError",
@@ -244,6 +247,15 @@ class CassetteSecretError(CassetteError):
     def __init__(self, message: str, path: str | None = None, place: str | None = None) -> None:
         super().__init__(message, path)
         self.place = place
+
+
+class CassetteWriteError(CassetteError):
+    """A cassette write failed or was refused, and the message says where what was recorded is.
+
+    Raised for an I/O failure (a full disk, a folder that cannot be written) and for a write
+    that would lose interactions: the file on disk cannot be read to merge what other writers
+    recorded, or a journal of an interrupted recording no longer matches its file.
+    """
 
 
 def is_retryable_error(exc: BaseException) -> bool:

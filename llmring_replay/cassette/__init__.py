@@ -9,14 +9,16 @@ index = matcher.match("POST", url, body)          # CassetteMatchError on a miss
 for offset, frame in cassette.interactions[index].response.frames():
     ...                                            # seconds from request sent, raw bytes
 matcher.assert_all_played()                        # CassetteUnplayedError if some were not
-cassette.save()                                    # scrubbed, guarded, atomic
+cassette.save()                                    # scrubbed, guarded, locked, atomic
 ```
 
 Where to look: the model and its timing in `model`; the file format in `schema`; the safe
 YAML loader in `yamlio` and the exact dumper and atomic write in `writer`; the foreign
 flavours `load` recognises in `importers` (shared normalisation in `normalize`); the parse
 cache in `cache`; the secret rules in `scrub`; the matching rules in `match` (canonical
-forms in `canonical`, the closest interaction to a miss in `closest`).
+forms in `canonical`, the closest interaction to a miss in `closest`). Writing: `store`
+(record, finish, save and the merge of concurrent writers), the recording journal in
+`journal`, folding it into the file in `compact`, the file lock in `locking`.
 """
 
 from __future__ import annotations

@@ -247,51 +247,86 @@ def library_version() -> str:
 class Cassette:
     """A list of interactions bound to a YAML file.
 
-    `load` reads our format and the foreign ones in `importers`; `save` scrubs credentials,
-    refuses to write anything still shaped like an API key, and replaces the file atomically.
+    `load` reads our format and the foreign ones in `importers`, with what a recording's
+    journal holds. `record` stores one finished interaction durably as it comes, `finish`
+    folds those into the file when the recording closes, `save` writes the whole cassette;
+    every write scrubs credentials, refuses anything still shaped like an API key, takes the
+    cassette's file lock and replaces the file atomically (see `store`).
+
+    `rerecord=True` is record mode `all`: `record` keeps the new interactions in memory and
+    `finish` replaces the file with them, so the old cassette stays whole until then.
     """
 
     path: Path | None = None
     interactions: list[Interaction] = field(default_factory=list)
     provenance: Provenance = field(default_factory=Provenance)
+    rerecord: bool = field(default=False, compare=False)
+    # What was on disk when this cassette last read or wrote it (see `store.save`), and
+    # whether `record` stored interactions that `finish` has not folded into the file yet.
+    _disk: object = field(default=None, init=False, repr=False, compare=False)
+    _unfinished: bool = field(default=False, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Cassette:
         """Read a cassette (ours, vcrpy, pydantic-ai, go-vcr, Ruby VCR or httprr).
 
-        Raises `CassetteNotFoundError` for a missing or empty file and `CassetteFormatError`
-        naming the file and the place for anything malformed. Parsed cassettes are cached
-        in-process while the file is unchanged (see `cache`); each call returns a fresh copy.
+        Interactions an unfinished or killed recording left in the journal beside the file
+        are included. Raises `CassetteNotFoundError` for a missing or empty file,
+        `CassetteFormatError` naming the file and the place for anything malformed, and
+        `CassetteWriteError` for a journal that no longer matches its file. Parsed cassettes
+        are cached in-process while the file is unchanged (see `cache`); each call returns a
+        fresh copy.
         """
-        from llmring_replay.cassette.cache import load_cached
-        from llmring_replay.cassette.importers import read_cassette
+        from llmring_replay.cassette import store
 
-        return load_cached(Path(path), read_cassette)
+        return store.load(path)
 
     def save(
-        self, path: str | os.PathLike[str] | None = None, *, secrets: Iterable[str] = ()
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        secrets: Iterable[str] = (),
+        replace: bool = False,
     ) -> Path:
         """Scrub, guard and atomically write the cassette; returns the path written.
 
         The interactions are scrubbed in place (see `scrub.scrub_interaction`; `secrets` are
-        extra values to redact), so what stays in memory is what is on disk. Raises
-        `CassetteSecretError` and writes nothing if a key-shaped string remains.
+        extra values to redact), so what stays in memory is what is on disk. If another writer
+        changed the file since this cassette was loaded or saved, what it wrote is merged in
+        (kept after ours, without repeating ours) unless `replace=True`. A symlink is followed
+        and kept. Raises `CassetteSecretError` and writes nothing if a key-shaped string
+        remains; `CassetteWriteError` if the file on disk cannot be read to merge, or the
+        write fails.
         """
-        from llmring_replay.cassette import schema, scrub, writer
+        from llmring_replay.cassette import store
 
         chosen = path if path is not None else self.path
         if chosen is None:
             raise ValueError("Cassette.save() needs a path: the cassette has none")
-        target = Path(chosen)
-        extra = tuple(secrets)
-        self.interactions = [scrub.scrub_interaction(i, extra) for i in self.interactions]
-        self.provenance.library_version = library_version()
-        self.provenance.recorded_at = self.provenance.recorded_at or _now()
-        document = schema.cassette_to_document(self)
-        scrub.guard_document(document, str(target))
-        writer.write_atomic(target, lambda: writer.dump_yaml(document))
+        target = store.save(self, chosen, tuple(secrets), replace)
         self.path = target
         return target
+
+    def record(self, interaction: Interaction, *, secrets: Iterable[str] = ()) -> int:
+        """Store one finished interaction; returns its index. The one call a recorder makes.
+
+        Scrubbed and guarded like `save`, then (with a path) appended to the journal beside
+        the file and fsync'd under the file lock, in O(1), before it is added here: when
+        this returns the interaction survives a kill. Safe from several threads and
+        processes at once. With `rerecord`, kept in memory until `finish`.
+        """
+        from llmring_replay.cassette import store
+
+        return store.record(self, interaction, tuple(secrets))
+
+    def finish(self) -> None:
+        """Fold what `record` stored into the file (mode `all`: replace the file with it).
+
+        Call it when the recording closes; nothing happens if nothing was recorded.
+        """
+        from llmring_replay.cassette import store
+
+        store.finish(self)
 
     def append(self, interaction: Interaction) -> int:
         """Add an interaction at the end; returns its index."""

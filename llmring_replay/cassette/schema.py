@@ -63,6 +63,7 @@ from llmring_replay.cassette.writer import Flow, FlowMap
 __all__ = [
     "JSON_STYLES",
     "cassette_to_document",
+    "header_to_document",
     "interaction_to_dict",
     "read_document",
     "read_interaction",
@@ -244,9 +245,8 @@ def interaction_to_dict(interaction: Interaction) -> dict[str, Any]:
     }
 
 
-def cassette_to_document(cassette: Cassette) -> dict[str, Any]:
-    """The whole cassette as plain data for the dumper."""
-    provenance = cassette.provenance
+def header_to_document(provenance: Provenance) -> dict[str, Any]:
+    """What comes before the interactions, as plain data for the dumper."""
     header: dict[str, Any] = {
         "format": FORMAT_VERSION,
         "library_version": provenance.library_version,
@@ -256,6 +256,13 @@ def cassette_to_document(cassette: Cassette) -> dict[str, Any]:
     return {
         "version": 1,
         "llmring_replay": {key: value for key, value in header.items() if value is not None},
+    }
+
+
+def cassette_to_document(cassette: Cassette) -> dict[str, Any]:
+    """The whole cassette as plain data for the dumper."""
+    return {
+        **header_to_document(cassette.provenance),
         "interactions": [interaction_to_dict(item) for item in cassette.interactions],
     }
 

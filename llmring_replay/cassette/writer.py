@@ -1,4 +1,4 @@
-"""YAML out for cassettes: exact string styles, and atomic writes.
+"""YAML out for cassettes: exact string styles, and atomic writes that follow symlinks.
 
 Dumping uses the C dumper when available. Every string is given an explicit style chosen so
 that it reads back exactly: a literal block (`|`) for multi-line text that YAML can hold
@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Flow", "FlowMap", "dump_yaml", "write_atomic"]
+__all__ = ["Flow", "FlowMap", "dump_yaml", "real_path", "sync_directory", "write_atomic"]
 
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _STR = "tag:yaml.org,2002:str"
@@ -83,24 +83,55 @@ def dump_yaml(document: Any) -> str:
     return text
 
 
-def write_atomic(path: Path, render: Callable[[], str]) -> None:
+def real_path(path: str | os.PathLike[str]) -> Path:
+    """`path` with every symlink followed: the file a write must replace (the link stays)."""
+    return Path(os.path.realpath(path))
+
+
+def write_atomic(
+    path: Path,
+    render: Callable[[], str | bytes],
+    before_replace: Callable[[Path], None] | None = None,
+) -> None:
     """Write `render()` to `path` via a temp file in the same directory and `os.replace`.
 
     The text is rendered before the temp file exists, and the temp file is removed on any
-    failure, so a crash leaves either the old file or the new one, never a half of one.
+    failure, so a crash leaves either the old file or the new one, never a half of one. A
+    symlink is followed: its target is replaced and the link kept. `before_replace(temp)` runs
+    once the temp file is complete on disk, just before the rename (the journal notes which
+    file is about to absorb it there).
     """
-    text = render()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    data = render()
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    target = real_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
-        os.replace(temp, path)
+        if before_replace is not None:
+            before_replace(Path(temp))
+        os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+    sync_directory(target.parent)
+
+
+def sync_directory(folder: Path) -> None:
+    """fsync `folder`, so a rename or a new file in it survives a power cut (best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # not possible everywhere (Windows); the rename is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

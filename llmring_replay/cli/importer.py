@@ -33,7 +33,8 @@ def output_name(source: Path) -> str:
 def _import_one(source: Path, target: Path) -> str:
     cassette = Cassette.load(source)
     cassette.path = None  # written to `target`, never back to the source
-    cassette.save(target)  # scrubs credentials and refuses key-shaped strings
+    # Scrubs credentials, refuses key-shaped strings; the target is made from the source alone.
+    cassette.save(target, replace=True)
     flavour = cassette.provenance.imported_from or "llmring-replay"
     count = len(cassette.interactions)
     noun = "interaction" if count == 1 else "interactions"

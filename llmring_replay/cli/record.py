@@ -10,9 +10,14 @@ import click
 
 from llmring_replay.cassette import Cassette
 from llmring_replay.cli.errors import error_text, reports_errors
-from llmring_replay.cli.files import display
+from llmring_replay.cli.files import display, without_path
 from llmring_replay.cli.streaming import print_stream, summary_lines
-from llmring_replay.exceptions import ConfigurationError, LLMRingError, ProviderNotFoundError
+from llmring_replay.exceptions import (
+    CassetteWriteError,
+    ConfigurationError,
+    LLMRingError,
+    ProviderNotFoundError,
+)
 from llmring_replay.lockfile import parse_model_ref
 from llmring_replay.providers.registry import for_provider
 from llmring_replay.schemas import LLMRequest, Message
@@ -188,6 +193,9 @@ def record(
         asyncio.run(_record(output, request, base_url, append, record_errors))
     except ProviderNotFoundError as exc:
         raise ConfigurationError(_no_key(exc)) from exc
+    except CassetteWriteError as exc:  # a full disk, a file on disk that cannot be merged
+        reason = without_path(exc.message, output)
+        raise ConfigurationError(f"cannot record to {display(output)}: {reason}") from exc
     except OSError as exc:
         if _is_about(exc, output):
             raise ConfigurationError(f"cannot record to {display(output)}: {exc}") from exc

@@ -173,7 +173,9 @@ class ProxyResponder:
         recorder = self._recorders.get(path)
         if recorder is None:
             keep = path.exists() and self.mode is not RecordMode.ALL  # `all` replaces the file
-            cassette = Cassette.load(path) if keep else Cassette(path=path)
+            # ... once the recording is complete (on close): until then the old one stays.
+            rerecord = self.mode is RecordMode.ALL
+            cassette = Cassette.load(path) if keep else Cassette(path=path, rerecord=rerecord)
 
             def recorded(index: int) -> None:
                 if self.mode is RecordMode.NEW_EPISODES:

@@ -82,7 +82,9 @@ class Core:
                 str(path),
             )
         replaying = exists and mode is not RecordMode.ALL
-        cassette = Cassette.load(path) if replaying else Cassette(path=path)
+        # In `all` the old file stays whole until the new recording is complete (on close).
+        rerecord = mode is RecordMode.ALL
+        cassette = Cassette.load(path) if replaying else Cassette(path=path, rerecord=rerecord)
         replayer = Replayer(cassette, timing, **options)
         recorder = None
         if mode is not RecordMode.NONE and not (exists and mode is RecordMode.ONCE):

@@ -7,9 +7,11 @@ bodies of httpx and httpx2 alike: it only iterates the library's stream.
 
 When the body ends, or the consumer closes the response early (the rest is then read, so
 the cassette holds the whole answer), the interaction is scrubbed of secrets and handed to
-the cassette in one call (`Recorder.hand_off`). A response whose connection fails
-mid-body is *not* stored (a cassette must not replay a cut the provider never meant): the
-consumer gets the error, as it would live, and the cassette keeps what it had.
+the cassette in one call (`Recorder.hand_off`: `Cassette.record`, durable before it counts;
+closing the recorder folds the journal into the file, `Cassette.finish`). A response whose
+connection fails mid-body is *not* stored (a cassette must not replay a cut the provider
+never meant): the consumer gets the error, as it would live, and the cassette keeps what it
+had.
 
 gzip and deflate bodies are stored decompressed. Other codings (br, zstd) are stored as
 received, with their `content-encoding` header and raw-read timing, so replay hands the
@@ -194,8 +196,9 @@ class Tee:
 class RecordOptions(TypedDict, total=False):
     """How recorded interactions are kept (keyword arguments).
 
-    `save` (default True) writes the cassette (atomically) after each recorded interaction
-    when it has a path, so an interrupted run keeps everything recorded so far. `secrets`
+    `save` (default True) stores each recorded interaction durably as it finishes when the
+    cassette has a path (`Cassette.record`), so an interrupted run keeps everything recorded
+    so far, and closing writes them into the file (`Cassette.finish`). `secrets`
     are extra strings to redact wherever they appear, beside the known key variables.
     `on_recorded` is called with the index of each interaction stored.
     """
@@ -255,22 +258,29 @@ class Recorder:
     def hand_off(self, interaction: Interaction) -> int:
         """Give a finished, scrubbed interaction to the cassette; returns its index.
 
-        The one place recording writes: how an interaction is kept (saved atomically after
-        each, so an interrupted run keeps what it recorded) changes here and only here.
+        The one place recording writes: `Cassette.record` stores it durably (a journal
+        beside the file, fsync'd under the cassette's file lock) before it counts, so an
+        interrupted run keeps every interaction it recorded; closing folds them into the
+        file (`Cassette.finish`).
         """
-        index = self.cassette.append(interaction)
-        if self.save and self.cassette.path is not None:
-            self.cassette.save()
-        return index
+        if not self.save:
+            return self.cassette.append(interaction)
+        return self.cassette.record(interaction, secrets=self.secrets)
 
     def close(self) -> None:
-        """Finish the recordings of sync responses nobody closed."""
+        """Finish the recordings of sync responses nobody closed, then write them in."""
         for tee in [tee for tee in self.open_tees if not tee.asynchronous]:
             tee.close()
+        self._finish()
 
     async def aclose(self) -> None:
         """Finish the recordings of async responses nobody closed, read on this event loop
-        (a stream of another loop cannot be read here: those stay open)."""
+        (a stream of another loop cannot be read here: those stay open), then write them in."""
         here = current_loop()
         for tee in [tee for tee in self.open_tees if tee.asynchronous and tee.loop is here]:
             await tee.aclose()
+        self._finish()
+
+    def _finish(self) -> None:
+        if self.save:
+            self.cassette.finish()

@@ -18,7 +18,11 @@ from llmring_replay.cassette import (
     writer,
     yamlio,
 )
-from llmring_replay.exceptions import CassetteFormatError, CassetteNotFoundError
+from llmring_replay.exceptions import (
+    CassetteFormatError,
+    CassetteNotFoundError,
+    CassetteWriteError,
+)
 
 GOOD = """\
 version: 1
@@ -191,7 +195,7 @@ def test_a_failing_rename_leaves_the_old_file_and_no_temp_file(
 
     monkeypatch.setattr(os, "replace", fail)
     cassette.interactions[0].response.body = b"new"
-    with pytest.raises(OSError, match="killed"):
+    with pytest.raises(CassetteWriteError, match="killed mid-write"):
         cassette.save()
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["atomic.yaml"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -196,3 +198,39 @@ def test_a_base_url_without_v1_is_reported_and_not_recorded(
     assert "Recorded interaction 0 to c.yaml" in kept.stdout
     [interaction] = Cassette.load("c.yaml").interactions
     assert (interaction.response.status, interaction.request.uri) == (404, url)
+
+
+def _disk_full_after(monkeypatch: pytest.MonkeyPatch, successes: int) -> None:
+    """The disk fills up: every fsync after the first `successes` fails with ENOSPC."""
+    real = os.fsync
+    calls = []
+
+    def fsync(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) > successes:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.parametrize("append", [False, True], ids=["new", "append"])
+def test_a_failed_write_is_reported_and_never_called_recorded(
+    runner: CliRunner, sim: SimulatorServer, monkeypatch: pytest.MonkeyPatch, append: bool
+) -> None:
+    # Issue 11: "Recorded interaction 1" was printed before a failed (disk full) write.
+    if append:
+        assert record(runner, sim, "openai:gpt-4o-mini").exit_code == 0
+    before = Path("c.yaml").read_bytes() if append else None
+    _disk_full_after(monkeypatch, 0)
+    result = record(runner, sim, "openai:gpt-4o-mini", *(["--append"] if append else []))
+    assert result.exit_code == 1
+    assert "Recorded" not in result.stdout
+    assert result.stderr.splitlines()[-1] == (
+        "Error: cannot record to c.yaml: [Errno 28] No space left on device (nothing was written)"
+    )
+    if append:
+        assert Path("c.yaml").read_bytes() == before
+    else:
+        assert not Path("c.yaml").exists()
+    assert sorted(p.name for p in Path().iterdir()) == (["c.yaml"] if append else [])

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from llmring_replay.cassette import Cassette
 from llmring_replay.cli import main
 from llmring_replay.cli.files import cassette_files
 from tests.cli.cassettes import openai_interaction, save, text_stream
@@ -114,3 +115,28 @@ def test_import_skips_a_readme_found_in_a_folder(runner: CliRunner) -> None:
     assert sorted(p.name for p in Path("out").iterdir()) == ["chat.yaml"]
     assert result.stdout.splitlines()[-1] == "Imported 1 of 1 files into out"
     assert "Skipped cassettes/README.txt: not a cassette" in result.stderr
+
+
+def test_a_recording_journal_and_temp_files_are_read_with_their_cassette_never_alone(
+    runner: CliRunner,
+) -> None:
+    # A recording was killed: one interaction in the file, one in the journal beside it, and
+    # a temp file from a write that never finished.
+    save(Path("cassettes/chat.yaml"), openai_interaction(text_stream(["Hi"])))
+    cassette = Cassette.load("cassettes/chat.yaml")
+    cassette.record(openai_interaction(text_stream(["Bye"])))
+    Path("cassettes/.chat.yaml.abcd1234.tmp").write_text("version: 1\ninteractions: [")
+    assert sorted(p.name for p in Path("cassettes").iterdir()) == [
+        ".chat.yaml.abcd1234.tmp",
+        ".chat.yaml.journal",
+        "chat.yaml",
+    ]
+    assert cassette_files([Path(".")]) == [Path("cassettes/chat.yaml")]
+    listed = runner.invoke(main, ["ls", "cassettes"])
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.startswith("cassettes/chat.yaml  2 interactions")
+    shown = runner.invoke(main, ["show", "cassettes/chat.yaml"])
+    assert shown.exit_code == 0, shown.output
+    assert "#1" in shown.stdout
+    linted = runner.invoke(main, ["lint", "cassettes"])
+    assert linted.exit_code == 0, linted.output
