@@ -116,6 +116,14 @@ class Sdk:
         """Close `client` (an awaitable for async clients)."""
         return client.close()
 
+    def inject(self, transport: Any, asynchronous: bool) -> dict[str, Any]:
+        """The client options that hand the SDK an HTTP client around `transport`
+        (an httpx2 one, which the openai, anthropic and google-genai SDKs are built on)."""
+        import httpx2
+
+        cls = httpx2.AsyncClient if asynchronous else httpx2.Client
+        return {"http_client": cls(transport=transport.for_httpx2())}
+
 
 class OpenAIChat(Sdk):
     """openai: Chat Completions."""
@@ -202,9 +210,7 @@ class GoogleGenAI(Sdk):
         from google import genai
         from google.genai import types
 
-        # The simulator serves /v1beta; the SDK's default /v1 comes with issue 10.4.
-        http_options = types.HttpOptions(api_version="v1beta", **options)
-        return genai.Client(api_key=KEY, http_options=http_options)
+        return genai.Client(api_key=KEY, http_options=types.HttpOptions(**options))
 
     def call(self, client: Any, kind: str, asynchronous: bool) -> Any:
         from google.genai import types
@@ -239,6 +245,10 @@ class GoogleGenAI(Sdk):
         # One client, two sides: the async one has its own connections to close.
         return client.aio.aclose() if asynchronous else client.close()
 
+    def inject(self, transport: Any, asynchronous: bool) -> dict[str, Any]:
+        (options,) = super().inject(transport, asynchronous).values()
+        return {"httpx_async_client" if asynchronous else "httpx_client": options}
+
 
 class Ollama(Sdk):
     """ollama: /api/chat."""
@@ -251,6 +261,10 @@ class Ollama(Sdk):
         import ollama
 
         return (ollama.AsyncClient if asynchronous else ollama.Client)(**options)
+
+    def inject(self, transport: Any, asynchronous: bool) -> dict[str, Any]:
+        # Built on httpx, to which it passes its extra keyword arguments.
+        return {"transport": transport}
 
     def call(self, client: Any, kind: str, asynchronous: bool) -> Any:
         tools = {"tools": [_FUNCTION_TOOL]} if kind == "tool" else {}
@@ -328,12 +342,17 @@ def run(case: Case, **options: Any) -> Run:
     """
     sdk, asynchronous = case.sdk, case.asynchronous
     client = sdk.client(asynchronous, **options)
+    # What was handed in is closed too: not every SDK closes an HTTP client it was given.
+    closing = "aclose" if asynchronous else "close"
+    given = [value for value in options.values() if hasattr(value, closing)]
     if not asynchronous:
         try:
             started = time.perf_counter()
             return _collect(sdk, sdk.call(client, case.kind, False), started)
         finally:
             sdk.close(client, False)
+            for value in given:
+                value.close()
 
     async def main() -> Run:
         try:
@@ -342,6 +361,8 @@ def run(case: Case, **options: Any) -> Run:
             return await _acollect(sdk, stream, started)
         finally:
             await sdk.close(client, True)
+            for value in given:
+                await value.aclose()
 
     return asyncio.run(main())
 
