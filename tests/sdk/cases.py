@@ -87,6 +87,8 @@ class Sdk:
 
     #: The distribution name (`pip install NAME`).
     name: str
+    #: The module it is imported as.
+    module: str
     #: The wire format it speaks (a `providers.registry` format name).
     format_name: str
     model: str
@@ -129,6 +131,7 @@ class OpenAIChat(Sdk):
     """openai: Chat Completions."""
 
     name = "openai"
+    module = "openai"
     format_name = "openai_chat"
     model = "gpt-4o-mini"
 
@@ -166,6 +169,7 @@ class Anthropic(Sdk):
     """anthropic: Messages."""
 
     name = "anthropic"
+    module = "anthropic"
     format_name = "anthropic"
     model = "claude-3-5-haiku-20241022"
 
@@ -203,6 +207,7 @@ class GoogleGenAI(Sdk):
     """google-genai: Gemini streamGenerateContent."""
 
     name = "google-genai"
+    module = "google.genai"
     format_name = "gemini"
     model = "gemini-2.5-flash"
 
@@ -254,6 +259,7 @@ class Ollama(Sdk):
     """ollama: /api/chat."""
 
     name = "ollama"
+    module = "ollama"
     format_name = "ollama"
     model = "llama3.2"
 
