@@ -9,7 +9,24 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["CONFORMANCE", "PieceStream", "StaticTransport"]
+__all__ = ["CANARY_KEYS", "CONFORMANCE", "PieceStream", "StaticTransport", "canary_fragments"]
+
+#: Realistic keys (the real prefixes, mixed case, full length) that must never reach disk.
+#: Made up, valid nowhere: the scrubbing tests put them in the environment and make a
+#: simulator echo them.
+CANARY_KEYS = {
+    "OPENAI_API_KEY": "sk-proj-Qx7Lm2Vb9Rt4Kp1Zs8Hd3Wf6Jn0Yc5Ta" + "Eg2Ui9Ob4Nm7Xv1Lq3Rk8Sd6",
+    "ANTHROPIC_API_KEY": "sk-ant-api03-Zp4Rt8Lm1Vq6Xs3Kb9Hn2Wd7Jf5Yc0Ta" + "Ge8Ui3Ob6Nm1Xv4Lq9Rk2S",
+    "GEMINI_API_KEY": "AIzaSyD4qLm8Rt2Vb6Kp0Zs9Hd3Wf7Jn1Yc5TaE",
+    "OLLAMA_API_KEY": "olk_Qz3Lm7Rt1Vb5Kp9Zs2Hd6Wf0Jn4Yc8TaEg",
+}
+
+
+def canary_fragments(text: str, size: int = 8) -> int:
+    """How many pieces of `size` characters of any canary key occur in `text`."""
+    pieces = {key[i : i + size] for key in CANARY_KEYS.values() for i in range(len(key) - size + 1)}
+    return sum(text.count(piece) for piece in pieces)
+
 
 #: The shared corpus of real recordings (`../shared/conformance` beside the checkout, as in
 #: CI); tests that read it skip when it is absent.

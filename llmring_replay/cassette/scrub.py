@@ -10,9 +10,14 @@ Three layers, all applied by `Cassette.save`:
    and response bodies) with a placeholder: the values of `KEY_ENV_VARS` (`<OPENAI_API_KEY>`
    ...) and any extra secrets the caller passes (`<SECRET>`). Values shorter than
    `MIN_SECRET_LENGTH` are ignored, so `OLLAMA_API_KEY=x` cannot rewrite every "x".
+   A secret streamed in pieces (a server echoing the key as text, 10 characters a frame)
+   is found in the *decoded* text of the stream (`decoded.fragments`): the frame where it
+   starts gets the placeholder, the frames it runs on into lose their piece of it, so the
+   replayed text reads as if the key had come whole and was redacted (`redact_pieces`).
 3. `guard_document` is the last check before a write: if any string in the document still
    looks like a real key (`find_secret`), the write is refused with `CassetteSecretError`
-   naming the file and the place, never the secret.
+   naming the file and the place, never the secret. `guard_interaction` checks the decoded
+   text of each stream the same way, for known values and key shapes split across frames.
 
 The key patterns are strict so that ids and ordinary text pass: a key must stand alone (not
 preceded by a letter, digit, `_`, `-`, `+` or `/`, so it is not the middle of an id or of
@@ -22,9 +27,10 @@ base64), and its random part must be long and mix upper case, lower case and dig
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -37,9 +43,13 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "SECRET_QUERY_PARAMS",
     "SecretMatch",
+    "StreamRedactor",
     "find_secret",
     "guard_document",
+    "guard_interaction",
     "known_secrets",
+    "redact",
+    "redact_pieces",
     "scrub_headers",
     "scrub_interaction",
     "scrub_url",
@@ -111,6 +121,11 @@ def known_secrets(extra: Iterable[str] = ()) -> dict[str, str]:
     return secrets
 
 
+def redact(text: str, secrets: dict[str, str]) -> str:
+    """`text` with each secret value (`known_secrets`) replaced by its placeholder."""
+    return _redact(text, secrets)
+
+
 def _redact(text: str, secrets: dict[str, str]) -> str:
     for value, placeholder in secrets.items():
         if value in text:
@@ -179,7 +194,7 @@ def scrub_interaction(interaction: Interaction, secrets: Iterable[str] = ()) -> 
     body, sizes, offsets = _scrub_response_body(
         response.body, response.sizes, response.offsets, values
     )
-    return replace(
+    scrubbed = replace(
         interaction,
         request=replace(
             request,
@@ -195,6 +210,114 @@ def scrub_interaction(interaction: Interaction, secrets: Iterable[str] = ()) -> 
             offsets=offsets,
         ),
     )
+    return _scrub_split_secrets(scrubbed, values) if values else scrubbed
+
+
+def redact_pieces(pieces: Sequence[str], secrets: dict[str, str]) -> list[str]:
+    """`pieces` of one text (a stream's deltas, frame by frame) with every secret value found
+    in the *joined* text replaced by its placeholder: in the piece where the value starts,
+    and taken out of the pieces it runs on into. The pieces keep their number."""
+    joined = "".join(pieces)
+    spans: list[tuple[int, int, str]] = []
+    for value, placeholder in secrets.items():
+        start = joined.find(value)
+        while start >= 0:
+            spans.append((start, start + len(value), placeholder))
+            start = joined.find(value, start + len(value))
+    if not spans:
+        return list(pieces)
+    spans.sort()
+    merged = [spans[0]]
+    for start, end, placeholder in spans[1:]:
+        if start < merged[-1][1]:  # overlapping values: one placeholder for both
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]), merged[-1][2])
+        else:
+            merged.append((start, end, placeholder))
+    result, offset = [], 0
+    for piece in pieces:
+        low, high = offset, offset + len(piece)
+        kept, position = [], low
+        for start, end, placeholder in merged:
+            if end <= low or start >= high:
+                continue
+            kept.append(joined[position : max(start, low)])
+            if start >= low:
+                kept.append(placeholder)
+            position = min(end, high)
+        kept.append(joined[position:high])
+        result.append("".join(kept))
+        offset = high
+    return result
+
+
+class StreamRedactor:
+    """Known secret values taken out of a text that is printed as it arrives, in pieces.
+
+    `feed` returns what can be shown now: the text so far minus the end that may still grow
+    into a secret, which is held back until the next piece says (a key streamed in pieces
+    becomes its placeholder, never a fragment). `flush` returns what was held at the end.
+    """
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets
+        self._held = ""
+
+    def feed(self, text: str) -> str:
+        """The part of `text` (after what was held) that can be shown, redacted."""
+        if not self.secrets:
+            return text
+        buffer = _redact(self._held + text, self.secrets)
+        keep = max((_partial(buffer, value) for value in self.secrets), default=0)
+        self._held = buffer[len(buffer) - keep :] if keep else ""
+        return buffer[: len(buffer) - keep]
+
+    def flush(self) -> str:
+        """What was held back: the end of the text, which no secret completed."""
+        held, self._held = self._held, ""
+        return held
+
+
+def _partial(text: str, value: str) -> int:
+    """The length of the longest end of `text` that begins `value` (but is not all of it)."""
+    for size in range(min(len(value) - 1, len(text)), 0, -1):
+        if text.endswith(value[:size]):
+            return size
+    return 0
+
+
+def _scrub_split_secrets(interaction: Interaction, values: dict[str, str]) -> Interaction:
+    """Redact known secrets that only the decoded stream holds whole (module docstring)."""
+    from llmring_replay.cassette.decoded import channels, fragments
+
+    pieces = fragments(interaction)
+    if pieces is None:
+        return interaction
+    frames = interaction.response.pieces()
+    changed = False
+    for channel in channels(pieces).values():
+        redacted = redact_pieces(channel, values)
+        for index, (old, new) in enumerate(zip(channel, redacted, strict=True)):
+            if old != new:
+                frames[index] = _rewrite(frames[index], old, new)
+                changed = True
+    if not changed:
+        return interaction
+    response = replace(interaction.response, body=b"".join(frames))
+    return replace(interaction, response=response)
+
+
+def _rewrite(frame: bytes, old: str, new: str) -> bytes:
+    """`frame` with the JSON string `old` replaced by `new`, as the provider escaped it.
+
+    When `old` is not in the frame as one JSON string (two pieces of one channel in one
+    frame, an escaping we do not know) the frame is left as it is: `guard_interaction`
+    then refuses the write, which is what must happen to a secret we could not take out.
+    """
+    for ascii_only in (False, True):
+        quoted = json.dumps(old, ensure_ascii=ascii_only).encode("utf-8")
+        if quoted in frame:
+            return frame.replace(quoted, json.dumps(new, ensure_ascii=ascii_only).encode("utf-8"))
+    return frame
 
 
 def _scrub_response_body(
@@ -232,6 +355,35 @@ def _strings(value: Any, place: str) -> Iterator[tuple[str, str]]:
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
             yield from _strings(item, f"{place}[{index}]")
+
+
+def guard_interaction(
+    interaction: Interaction, path: str, place: str, secrets: Iterable[str] = ()
+) -> None:
+    """Refuse (raise `CassetteSecretError`) if the decoded text of the interaction's stream
+    holds a known secret or a string shaped like a key, even one split across frames."""
+    from llmring_replay.cassette.decoded import channels, fragments
+
+    pieces = fragments(interaction)
+    if pieces is None:
+        return
+    values = known_secrets(secrets)
+    for name, channel in channels(pieces).items():
+        text = "".join(channel)
+        if any(value in text for value in values):
+            kind = "a known secret value"
+        else:
+            found = find_secret(text)
+            if found is None:
+                continue
+            kind = f"a string shaped like an API key ({found.kind})"
+        raise CassetteSecretError(
+            f"refusing to write {path}: {kind} is still present in the decoded {name} of "
+            f"{place}, split across its frames; scrub it first (e.g. pass it in `secrets=`) "
+            "or remove it from the recording",
+            path,
+            place,
+        )
 
 
 def guard_document(document: Any, path: str) -> None:

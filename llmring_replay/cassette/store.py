@@ -245,6 +245,7 @@ def record(cassette: Cassette, interaction: Interaction, secrets: tuple[str, ...
     files = Files.of(cassette.path)
     document = schema.interaction_to_dict(interaction)
     scrub.guard_document(document, files.shown)  # refused now, never at the end
+    scrub.guard_interaction(interaction, files.shown, "the recorded interaction", secrets)
     if cassette.rerecord:
         return _remember(cassette, interaction)
     entry = journal.record("entry", writer.dump_yaml(document).encode("utf-8"))
@@ -323,6 +324,8 @@ def save(
     # Ours are refused before anything on disk is looked at (what is merged in is checked
     # again with them when written).
     scrub.guard_document(schema.cassette_to_document(cassette), files.shown)
+    for index, interaction in enumerate(cassette.interactions):
+        scrub.guard_interaction(interaction, files.shown, f"interactions[{index}]", secrets)
     with locked(files):
         before = files.state()
         if not replace and cassette._disk != before and (before[1] or before[2]):

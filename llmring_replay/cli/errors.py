@@ -55,7 +55,11 @@ def _message(exc: LLMRingError) -> str:
         message = message.replace(f"{exc.path}:?: ", f"{exc.path}: ", 1)
     if isinstance(exc, ProviderRateLimitError) and exc.retry_after is not None:
         message = f"{message} (retry after {exc.retry_after:g} s)"
-    return one_line(message)
+    # A provider's error may quote what was sent or received (a key among it): a CI log
+    # keeps what we print, so known key values are redacted here as in a cassette.
+    from llmring_replay.cassette.scrub import known_secrets, redact
+
+    return one_line(redact(message, known_secrets()))
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:

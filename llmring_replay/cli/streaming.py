@@ -5,6 +5,11 @@ meaning everywhere (`show`, `ls`, `record`, `replay`): the arrival of the respon
 frame (SSE event, NDJSON line), and the duration the arrival of the last, which the caller
 fills in as `first_frame` and `last_frame` (the recorder's offsets, the replayed body's
 reads); without them, the first and the last chunk's arrivals.
+
+What is printed is scrubbed as a cassette is: the key values in the environment become their
+placeholders (`<OPENAI_API_KEY>`), also when a server streamed one in pieces, and a `--json`
+line holding a string shaped like a key is refused (`CassetteSecretError`): output that a CI
+log or `> chunks.jsonl` keeps is written as much as a cassette is.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from typing import Any
 
 import click
 
+from llmring_replay.cassette.scrub import StreamRedactor, find_secret, known_secrets, redact
 from llmring_replay.cli.summary import format_seconds
+from llmring_replay.exceptions import CassetteSecretError
 from llmring_replay.schemas import StreamChunk
 
 __all__ = ["StreamStats", "print_stream", "summary_lines"]
@@ -61,17 +68,19 @@ async def print_stream(
     """
     loop = asyncio.get_running_loop()
     stats = stats if stats is not None else StreamStats(loop.time())
+    scrub = _Scrub(known_secrets())
     open_line = False
     try:
-        async for chunk in chunks:
+        async for raw in chunks:
             offset = loop.time() - stats.started
             stats.offsets.append(offset)
+            chunk = scrub.chunk(raw)
             if chunk.finish_reason is not None:
                 stats.final = chunk
             if as_json:
                 line = {"offset_ms": round(offset * 1000, 2), **(extra or {})}
                 line.update(chunk.model_dump(mode="json", exclude_none=True))
-                click.echo(json.dumps(line, ensure_ascii=False))
+                click.echo(scrub.line(json.dumps(line, ensure_ascii=False)))
             elif chunk.delta:
                 click.echo(chunk.delta, nl=False)  # click.echo flushes: text shows at once
                 open_line = not chunk.delta.endswith("\n")
@@ -79,6 +88,38 @@ async def print_stream(
         if open_line:
             click.echo()  # so what follows (the summary, an error) starts on its own line
     return stats
+
+
+class _Scrub:
+    """Known secrets out of each chunk's text (held back while one may be arriving)."""
+
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self.secrets = secrets
+        self.text = StreamRedactor(secrets)
+        self.reasoning = StreamRedactor(secrets)
+
+    def chunk(self, chunk: StreamChunk) -> StreamChunk:
+        if not self.secrets:
+            return chunk
+        delta = self.text.feed(chunk.delta)
+        reasoning = self.reasoning.feed(chunk.reasoning or "")
+        if chunk.finish_reason is not None:  # the last chunk: nothing more can complete
+            delta += self.text.flush()
+            reasoning += self.reasoning.flush()
+        update = {"delta": delta, "reasoning": reasoning or None}
+        if chunk.tool_calls is not None:
+            update["tool_calls"] = json.loads(redact(json.dumps(chunk.tool_calls), self.secrets))
+        return chunk.model_copy(update=update)
+
+    def line(self, text: str) -> str:
+        text = redact(text, self.secrets)
+        found = find_secret(text)
+        if found is not None:
+            raise CassetteSecretError(
+                f"refusing to print a chunk: a string shaped like an API key ({found.kind}) is "
+                "in it; set the key's environment variable so it is redacted"
+            )
+        return text
 
 
 def _usage_text(usage: dict[str, Any] | None) -> str:

@@ -16,6 +16,12 @@ file. They keep separate files, `__snapshots__/<test module>.stream` (coalesced)
 `.chunks` (exact), so the two never compete for a snapshot name, nor with plain `.ambr`
 snapshots of the same test. `--snapshot-update` writes, updates and deletes them as it does
 for any snapshot. See `transcript` for what is kept and what is normalized away.
+
+Secrets never reach `__snapshots__/`, as they never reach a cassette: the key values in the
+environment (`cassette.scrub.known_secrets`) are replaced by the same placeholders
+(`<OPENAI_API_KEY>`), also where a server echoed one split across chunks; and a transcript
+still holding a string shaped like a key is refused (`CassetteSecretError`, naming the
+snapshot file), so neither the comparison nor `--snapshot-update` can store it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ from typing import Any
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.amber import AmberSnapshotExtension
 
-from llmring_replay.schemas import LLMResponse
+from llmring_replay.cassette.scrub import find_secret, known_secrets, redact, redact_pieces
+from llmring_replay.exceptions import CassetteSecretError
+from llmring_replay.schemas import LLMResponse, StreamChunk
 from pytest_llmring_replay import transcript
 
 __all__ = [
@@ -38,10 +46,46 @@ __all__ = [
 
 
 def _serialize(data: Any, *, exact: bool) -> str:
+    secrets = known_secrets()
     if isinstance(data, LLMResponse):
-        return transcript.dump(transcript.from_response(data))
-    shape = transcript.exact if exact else transcript.coalesced
-    return transcript.dump(shape(data))
+        text = transcript.dump(transcript.from_response(data))
+    else:
+        chunks = _redacted(list(data), secrets)
+        shape = transcript.exact if exact else transcript.coalesced
+        text = transcript.dump(shape(chunks))
+        # A key split across chunks is whole only in the joined text (exact transcripts).
+        _guard("".join(chunk.delta for chunk in chunks if isinstance(chunk, StreamChunk)))
+    text = redact(text, secrets)
+    _guard(text)
+    return text
+
+
+def _redacted(chunks: list[Any], secrets: dict[str, str]) -> list[Any]:
+    """The chunks with known secrets redacted in the joined deltas and reasoning."""
+    if not secrets or not all(isinstance(chunk, StreamChunk) for chunk in chunks):
+        return chunks  # nothing to redact, or not chunks: `transcript` says what is wrong
+    deltas = redact_pieces([chunk.delta for chunk in chunks], secrets)
+    thoughts = redact_pieces([chunk.reasoning or "" for chunk in chunks], secrets)
+    redacted = []
+    for chunk, delta, thought in zip(chunks, deltas, thoughts, strict=True):
+        emptied = (chunk.delta and not delta) or (chunk.reasoning and not thought)
+        if emptied and not (delta or thought or chunk.tool_calls or chunk.finish_reason):
+            # Only a piece of a key: the scrubbed cassette's frame decodes to no chunk at all,
+            # and the replayed stream must give the same chunk-exact transcript.
+            continue
+        reasoning = thought if chunk.reasoning is not None else None
+        redacted.append(chunk.model_copy(update={"delta": delta, "reasoning": reasoning}))
+    return redacted
+
+
+def _guard(text: str) -> None:
+    found = find_secret(text)
+    if found is not None:
+        raise CassetteSecretError(
+            f"refusing to write a stream snapshot: a string shaped like an API key "
+            f"({found.kind}) is in the transcript; set the key's environment variable so it "
+            "is redacted, or keep it out of the answer"
+        )
 
 
 class StreamSnapshotExtension(AmberSnapshotExtension):
@@ -68,6 +112,15 @@ class StreamSnapshotAssertion(SnapshotAssertion):
     """syrupy's `snapshot` with the stream extension, plus `(exact=True)` for chunk-exact."""
 
     _llm_exact: SnapshotAssertion | None = None
+
+    def _serialize(self, data: Any) -> Any:
+        try:
+            return super()._serialize(data)
+        except CassetteSecretError as exc:
+            # The extension cannot know its file; the assertion can, and names it.
+            where = self.extension.get_location(test_location=self.test_location, index=self.index)
+            message = exc.message.replace("a stream snapshot", f"the snapshot file {where}", 1)
+            raise CassetteSecretError(message, where) from None
 
     def __call__(self, *, exact: bool = False, **options: Any) -> SnapshotAssertion:
         """syrupy's options; `exact=True` compares against the chunk-exact snapshot."""
