@@ -8,21 +8,21 @@ loses no finished interaction and nothing half-written is ever read.
 
 The file is a sequence of records, each starting on a new line:
 
-    \\n#%base <length> <crc32>\\n<payload>      first: the identity of the file it extends
+    \\n#%base <length> <crc32>\\n<payload>      first: the digest of the file it extends
     \\n#%entry <length> <crc32>\\n<payload>     one interaction, its YAML mapping as in a cassette
     \\n#%sealed <length> <crc32>\\n<payload>    a compaction's last word before its rename: the
-                                              identity of the file that absorbs the journal
+                                              digest of the file that absorbs the journal
 
-An identity is `device:inode:size:mtime_ns` of the cassette file. Read against the file as it
-is now, a journal is:
+A digest is the SHA-256 of the cassette file's bytes, so a journal goes with its file when
+both are copied or checked out elsewhere. Read against the file as it is now, a journal is:
 
 - *pending* when its base is the file: every entry counts (a seal naming another file is from a
   compaction killed before its rename, which then never happened);
 - *spent* when a seal names the file (a compaction killed after its rename, before it removed
   the journal), or when it holds no entry: nothing counts, the next writer removes it;
-- *orphaned* otherwise: the file was replaced by something else (a checkout, an editor, a
-  deletion) while entries were pending. That is reported (`CassetteWriteError`), never
-  guessed at.
+- *orphaned* otherwise: the file was changed by something else (an edit, a checkout of
+  another version, a deletion) while entries were pending. That is reported
+  (`CassetteWriteError`), never guessed at.
 
 A record cut short (a kill or a full disk mid-append) fails its length or checksum, and the
 reader resumes at the next record: that interaction was never acknowledged to its recorder.
@@ -33,6 +33,7 @@ cannot occur inside a payload.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import zlib
@@ -45,8 +46,9 @@ __all__ = [
     "Journal",
     "append",
     "head_and_tail",
+    "digest",
+    "digest_record",
     "identity",
-    "identity_record",
     "journal_path",
     "parse",
     "read",
@@ -54,8 +56,9 @@ __all__ = [
 ]
 
 Identity = tuple[int, int, int, int]
+_DIGEST = re.compile(rb"[0-9a-f]{64}")
 _HEAD = re.compile(rb"\n#%(base|entry|sealed) (\d+) ([0-9a-f]{8})\n")
-_TAIL = 160  # bytes: more than a whole `sealed` record
+_TAIL = 160  # bytes: more than a whole `sealed` record (~90)
 
 
 def identity(path: Path) -> Identity | None:
@@ -65,6 +68,11 @@ def identity(path: Path) -> Identity | None:
     except FileNotFoundError:
         return None
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def digest(data: bytes) -> str:
+    """What a journal names a cassette file by: the SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def journal_path(cassette: Path) -> Path:
@@ -77,29 +85,21 @@ def record(kind: Literal["base", "entry", "sealed"], payload: bytes) -> bytes:
     return b"\n#%%%s %d %08x\n%s" % (kind.encode(), len(payload), zlib.crc32(payload), payload)
 
 
-def identity_record(kind: Literal["base", "sealed"], ident: Identity) -> bytes:
-    """A `base` or `sealed` record naming the file `ident`."""
-    return record(kind, ":".join(str(part) for part in ident).encode())
-
-
-def _identity_of(payload: bytes) -> Identity | None:
-    parts = payload.split(b":")
-    if len(parts) != 4 or not all(part.isdigit() for part in parts):
-        return None
-    dev, ino, size, mtime = (int(part) for part in parts)
-    return (dev, ino, size, mtime)
+def digest_record(kind: Literal["base", "sealed"], file_digest: str) -> bytes:
+    """A `base` or `sealed` record naming the file whose digest is `file_digest`."""
+    return record(kind, file_digest.encode("ascii"))
 
 
 @dataclass
 class Journal:
     """A parsed journal: the file it extends, the files that absorbed it, its entries."""
 
-    base: Identity | None = None
-    seals: list[Identity] = field(default_factory=list)
+    base: str | None = None
+    seals: list[str] = field(default_factory=list)
     entries: list[bytes] = field(default_factory=list)
 
-    def state(self, current: Identity | None) -> Literal["pending", "spent", "orphaned"]:
-        """What the journal means for the cassette file whose identity is `current`."""
+    def state(self, current: str | None) -> Literal["pending", "spent", "orphaned"]:
+        """What the journal means for the cassette file whose digest is `current`."""
         if current is not None and current in self.seals:
             return "spent"
         if not self.entries:
@@ -131,14 +131,12 @@ def parse(data: bytes) -> Journal:
 def _add(journal: Journal, kind: bytes, payload: bytes) -> None:
     if kind == b"entry":
         journal.entries.append(payload)
+    elif _DIGEST.fullmatch(payload) is None:
         return
-    ident = _identity_of(payload)
-    if ident is None:
-        return
-    if kind == b"sealed":
-        journal.seals.append(ident)
+    elif kind == b"sealed":
+        journal.seals.append(payload.decode("ascii"))
     elif journal.base is None:
-        journal.base = ident
+        journal.base = payload.decode("ascii")
 
 
 def read(path: Path) -> tuple[bytes, Identity] | None:
@@ -152,7 +150,7 @@ def read(path: Path) -> tuple[bytes, Identity] | None:
     return data, (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def head_and_tail(path: Path) -> tuple[Identity | None, Identity | None, int] | None:
+def head_and_tail(path: Path) -> tuple[str | None, str | None, int] | None:
     """(base, the seal that ends the journal if one does, size), reading only its two ends.
 
     What an append needs, in O(1): a seal can only name the current file if it is the last
@@ -168,7 +166,7 @@ def head_and_tail(path: Path) -> tuple[Identity | None, Identity | None, int] | 
         return None
     start = tail.rfind(b"\n#%sealed ")
     seals = parse(tail[start:]).seals if start >= 0 else []
-    last = seals[-1] if seals and tail.endswith(identity_record("sealed", seals[-1])) else None
+    last = seals[-1] if seals and tail.endswith(digest_record("sealed", seals[-1])) else None
     return first.base, last, size
 
 

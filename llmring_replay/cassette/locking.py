@@ -1,21 +1,18 @@
 """A cassette's files on disk and the lock every writer of it holds.
 
 `Files.of(path)` follows symlinks: the real file is what is written (the link stays), and its
-journal lives beside it. The lock file is not beside the cassette: a lock file stays after
-its last use (removing one is never safe while others may wait on it) and cassette folders
-are committed, so it lives in a folder of the system's temp directory, named by a hash of the
-real path. Every process of this user on this machine, and every symlink to the file, meet
-at one lock. It is held with `filelock` across processes, and by an in-process lock first,
-so threads queue without polling.
+journal and lock file live beside it, hidden (`.chat.yaml.journal`, `.chat.yaml.lock`), so
+every process that can write the file, on this machine or another one sharing the folder,
+and every symlink to it, meet at one lock. The lock file stays after its last use: removing
+one is never safe while another writer may be waiting on it. The lock is held with
+`filelock` across processes, and by an in-process lock first, so threads queue without
+polling.
 """
 
 from __future__ import annotations
 
 import contextlib
-import getpass
-import hashlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,9 +33,7 @@ _thread_locks: dict[Path, threading.RLock] = {}
 
 def lock_path(real: Path) -> Path:
     """The lock file of the (real) cassette file `real`."""
-    digest = hashlib.sha256(str(real).encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    user = os.getuid() if hasattr(os, "getuid") else getpass.getuser()
-    return Path(tempfile.gettempdir()) / f"llmring-replay-locks-{user}" / f"{digest}.lock"
+    return real.with_name(f".{real.name}.lock")
 
 
 @dataclass(frozen=True)
@@ -75,8 +70,8 @@ def locked(files: Files) -> Iterator[None]:
         from filelock import FileLock, Timeout  # ~100 ms to import: writers only
 
         try:
-            if not files.lock.parent.is_dir():
-                files.lock.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not files.lock.parent.is_dir():  # the cassette's folder, on its first write
+                files.lock.parent.mkdir(parents=True, exist_ok=True)
             lock = FileLock(str(files.lock), timeout=LOCK_TIMEOUT, poll_interval=0.002)
             lock.acquire()
         except Timeout:

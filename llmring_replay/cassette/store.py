@@ -18,6 +18,8 @@ In record mode `all` (`Cassette(rerecord=True)`), `record` keeps interactions in
 
 Readers take no lock: `load` reads the journal first and the file second, so it sees a state
 that existed (a compaction in between is recognised by the seal it leaves in the journal).
+A journal names its file by digest (see `journal`); the digest of each version of a file is
+computed once per process, so an append stays O(1).
 When merging is impossible (the file on disk cannot be read, or a journal no longer matches
 its file) a `CassetteWriteError` names the files and what is kept where; nothing is dropped.
 """
@@ -36,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmring_replay.cassette import journal
-from llmring_replay.cassette.journal import Identity, Journal, identity
+from llmring_replay.cassette.journal import Identity, Journal, digest, identity
 from llmring_replay.cassette.locking import Files, io_error, locked
 from llmring_replay.cassette.writer import write_atomic
 from llmring_replay.exceptions import CassetteError, CassetteNotFoundError, CassetteWriteError
@@ -53,6 +55,9 @@ _memory = threading.Lock()  # appends to a cassette's list, from several threads
 # The identity of each file as this process last wrote it: such a file needs no parse before
 # entries are spliced onto it (it is readable, guarded and laid out as `compact` expects).
 _written: dict[Path, Identity | None] = {}
+# Each file's digest (what a journal names it by) for the identity it had when computed, so
+# an append does not read the whole file again: one read per version of the file.
+_digests: dict[Path, tuple[Identity, str]] = {}
 
 
 def _now() -> str:
@@ -73,18 +78,37 @@ def load(path: str | os.PathLike[str]) -> Cassette:
         pending = journal.read(files.journal)
         before = identity(files.yaml)
         cassette = load_cached(Path(path), read_cassette)
+        file_digest = _digest(files) if pending is not None else None
         current = identity(files.yaml)
         if current == before:
             break  # else a writer replaced the file while we read it: read again
     if pending is not None:
         parsed = journal.parse(pending[0])
-        state = parsed.state(current)
+        state = parsed.state(file_digest)
         if state == "orphaned":
             raise _orphaned(files, parsed)
         if state == "pending":
             cassette.interactions.extend(_entries(files, parsed))
     cassette._disk = (files.yaml, current, None if pending is None else pending[1])
     return cassette
+
+
+def _digest(files: Files) -> str | None:
+    """The digest of the cassette file as it is now (None if there is none)."""
+    before = identity(files.yaml)
+    if before is None:
+        return None
+    known = _digests.get(files.yaml)
+    if known is not None and known[0] == before:
+        return known[1]
+    try:
+        data = files.yaml.read_bytes()
+    except FileNotFoundError:
+        return None
+    found = digest(data)
+    if identity(files.yaml) == before:
+        _digests[files.yaml] = (before, found)
+    return found
 
 
 def _entries(files: Files, parsed: Journal) -> list[Interaction]:
@@ -119,7 +143,7 @@ def _journal_on_disk(files: Files) -> tuple[Journal | None, list[bytes]]:
     if got is None:
         return None, []
     parsed = journal.parse(got[0])
-    state = parsed.state(identity(files.yaml))
+    state = parsed.state(_digest(files))
     if state == "orphaned":
         raise _orphaned(files, parsed)
     return parsed, parsed.entries if state == "pending" else []
@@ -151,15 +175,18 @@ def _file_on_disk(files: Files, pending: int) -> Cassette | None:
 def _replace_file(files: Files, text: str) -> None:
     """Replace the file with `text` and retire the journal, which the file now holds."""
     had_journal = files.journal.exists()
+    data = text.encode("utf-8")
+    new_digest = digest(data)
 
-    def seal(temp: Path) -> None:
+    def seal(_temp: Path) -> None:
         # Read back after a kill between the rename and the unlink below: "absorbed".
-        ident = identity(temp)
-        if had_journal and ident is not None:
-            journal.append(files.journal, journal.identity_record("sealed", ident))
+        if had_journal:
+            journal.append(files.journal, journal.digest_record("sealed", new_digest))
 
-    write_atomic(files.yaml, lambda: text, before_replace=seal)
-    _written[files.yaml] = identity(files.yaml)
+    write_atomic(files.yaml, lambda: data, before_replace=seal)
+    written = _written[files.yaml] = identity(files.yaml)
+    if written is not None:
+        _digests[files.yaml] = (written, new_digest)
     if had_journal:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(files.journal)
@@ -275,15 +302,16 @@ def _remember(cassette: Cassette, interaction: Interaction) -> int:
 def _append(files: Files, entry: bytes) -> None:
     """Append an entry to the journal, starting a new journal when there is none (or spent)."""
     current = identity(files.yaml)
-    assert current is not None
+    file_digest = _digest(files)
+    assert current is not None and file_digest is not None
     ends = journal.head_and_tail(files.journal)
-    if ends is not None and ends[0] != current:
-        if ends[1] != current:
+    if ends is not None and ends[0] != file_digest:
+        if ends[1] != file_digest:
             _journal_on_disk(files)  # orphaned (raises) unless it holds no entry
         os.unlink(files.journal)  # spent: what it held is in the file already
         ends = None
     if ends is None:
-        base = journal.identity_record("base", current)
+        base = journal.digest_record("base", file_digest)
         write_atomic(files.journal, lambda: base + entry)
         return
     size = journal.append(files.journal, entry)

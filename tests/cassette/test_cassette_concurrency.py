@@ -65,7 +65,7 @@ def test_processes_recording_into_one_cassette_lose_nothing(tmp_path: Path) -> N
     kept = in_file(path)
     assert sorted(kept) == sorted(1000 * n + q for n in range(processes) for q in range(each))
     assert questions(Cassette.load(path)) == kept
-    assert sorted(os.listdir(tmp_path)) == ["c.yaml"]  # no journal or lock file left beside it
+    assert sorted(os.listdir(tmp_path)) == [".c.yaml.lock", "c.yaml"]  # no journal left
 
 
 CLI_CHILD = """
@@ -184,7 +184,7 @@ def test_a_symlinked_cassette_is_written_through_and_the_link_kept(
     assert questions(Cassette.load(target)) == questions(Cassette.load(link))
     assert in_file(target) == ([0, 1, 2] if how == "record" else [0, 1])
     assert sorted(os.listdir(tmp_path)) == ["c.yaml", "shared"]
-    assert sorted(os.listdir(target.parent)) == ["real.yaml"]
+    assert sorted(os.listdir(target.parent)) == [".real.yaml.lock", "real.yaml"]
 
 
 def test_a_link_and_its_target_share_one_lock_and_one_journal(tmp_path: Path) -> None:

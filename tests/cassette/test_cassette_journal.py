@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from llmring_replay.cassette import Cassette, journal
 from llmring_replay.exceptions import CassetteFormatError, CassetteWriteError
 from tests.cassette.recorder import in_file, item, questions
+
+OTHER = "0" * 64  # the digest of some other file
 
 
 def recorded(tmp_path: Path, count: int, old: int = 0) -> tuple[Cassette, Path]:
@@ -39,7 +42,7 @@ def test_finish_folds_the_journal_into_the_file_and_removes_it(tmp_path: Path) -
     cassette, path = recorded(tmp_path, 4, old=2)
     cassette.finish()
     assert in_file(path) == [0, 1, 2, 3, 4, 5]
-    assert sorted(os.listdir(tmp_path)) == ["c.yaml"]  # no journal, lock or temp file left
+    assert sorted(os.listdir(tmp_path)) == [".c.yaml.lock", "c.yaml"]  # no journal or temp file
     assert questions(Cassette.load(path)) == [0, 1, 2, 3, 4, 5]
 
 
@@ -77,9 +80,9 @@ def test_appends_after_a_torn_record_are_found(tmp_path: Path) -> None:
 def test_a_garbled_record_in_the_middle_is_skipped_and_the_rest_kept() -> None:
     entries = [journal.record("entry", f"e{n}".encode()) for n in range(3)]
     garbled = entries[1][:-1] + b"X"  # checksum no longer matches
-    data = journal.identity_record("base", (1, 2, 3, 4)) + entries[0] + garbled + entries[2]
+    data = journal.digest_record("base", OTHER) + entries[0] + garbled + entries[2]
     parsed = journal.parse(data)
-    assert parsed.base == (1, 2, 3, 4)
+    assert parsed.base == OTHER
     assert parsed.entries == [b"e0", b"e2"]
 
 
@@ -88,7 +91,7 @@ def test_a_compaction_killed_after_its_rename_is_not_counted_twice(tmp_path: Pat
     kept = (tmp_path / ".c.yaml.journal").read_bytes()
     cassette.finish()
     # Put the journal back as a kill between the rename and the removal leaves it: sealed.
-    sealed = kept + journal.identity_record("sealed", journal.identity(path))  # type: ignore[arg-type]
+    sealed = kept + journal.digest_record("sealed", journal.digest(path.read_bytes()))
     (tmp_path / ".c.yaml.journal").write_bytes(sealed)
     assert questions(Cassette.load(path)) == [0, 1, 2, 3]
     # The next writer removes the spent journal and starts a new one.
@@ -103,7 +106,7 @@ def test_a_compaction_killed_before_its_rename_leaves_everything_pending(tmp_pat
     journal_file = tmp_path / ".c.yaml.journal"
     # Sealed for a temp file that never replaced the cassette.
     with open(journal_file, "ab") as handle:
-        handle.write(journal.identity_record("sealed", (1, 2, 3, 4)))
+        handle.write(journal.digest_record("sealed", OTHER))
     assert questions(Cassette.load(path)) == [0, 1, 2]
     cassette.record(item(3))
     cassette.finish()
@@ -114,7 +117,6 @@ def test_a_journal_whose_file_was_replaced_is_a_loud_error(tmp_path: Path) -> No
     _, path = recorded(tmp_path, 3)
     # The recording was killed; then the file is replaced (a checkout, an editor).
     Cassette(path, [item(7)]).save(replace=True)
-    os.utime(path, ns=(1, 1))  # whatever the clock's resolution, it is another file now
     (tmp_path / ".c.yaml.journal").write_bytes(_orphan_journal())
     with pytest.raises(CassetteWriteError, match=r"\.c\.yaml\.journal holds 2 interaction") as info:
         Cassette.load(path)
@@ -128,24 +130,24 @@ def test_a_journal_whose_file_was_replaced_is_a_loud_error(tmp_path: Path) -> No
     # Replacing the whole cassette is what discards it.
     Cassette(path, [item(9)]).save(replace=True)
     assert questions(Cassette.load(path)) == [9]
-    assert sorted(os.listdir(tmp_path)) == ["c.yaml"]
+    assert sorted(os.listdir(tmp_path)) == [".c.yaml.lock", "c.yaml"]
 
 
 def _orphan_journal() -> bytes:
     payloads = [journal.record("entry", b"{}"), journal.record("entry", b"{}")]
-    return journal.identity_record("base", (1, 2, 3, 4)) + b"".join(payloads)
+    return journal.digest_record("base", OTHER) + b"".join(payloads)
 
 
 def test_a_spent_journal_without_entries_is_ignored_and_removed(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     Cassette(path, [item(0)]).save()
-    (tmp_path / ".c.yaml.journal").write_bytes(journal.identity_record("base", (1, 2, 3, 4)))
+    (tmp_path / ".c.yaml.journal").write_bytes(journal.digest_record("base", OTHER))
     assert questions(Cassette.load(path)) == [0]
     cassette = Cassette.load(path)
     cassette.record(item(1))
     cassette.finish()
     assert in_file(path) == [0, 1]
-    assert sorted(os.listdir(tmp_path)) == ["c.yaml"]
+    assert sorted(os.listdir(tmp_path)) == [".c.yaml.lock", "c.yaml"]
 
 
 def test_an_unreadable_file_on_disk_stops_the_compaction_and_keeps_the_journal(
@@ -156,7 +158,7 @@ def test_an_unreadable_file_on_disk_stops_the_compaction_and_keeps_the_journal(
     entries = journal.parse(journal_file.read_bytes()).entries
     path.write_text("interactions: [\n", encoding="utf-8")  # the file became unreadable
     # ... while the journal still extends it (as if recorded on top of it).
-    base = journal.identity_record("base", journal.identity(path))  # type: ignore[arg-type]
+    base = journal.digest_record("base", journal.digest(path.read_bytes()))
     journal_file.write_bytes(base + b"".join(journal.record("entry", e) for e in entries))
     with pytest.raises(CassetteWriteError, match="it cannot be read") as info:
         cassette.finish()
@@ -179,7 +181,7 @@ def test_an_unreadable_file_is_not_merged_over_by_save(tmp_path: Path) -> None:
 def test_a_garbled_entry_with_a_good_checksum_names_the_journal(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     Cassette(path, [item(0)]).save()
-    base = journal.identity_record("base", journal.identity(path))  # type: ignore[arg-type]
+    base = journal.digest_record("base", journal.digest(path.read_bytes()))
     entry = journal.record("entry", b"request: [unclosed\n")
     (tmp_path / ".c.yaml.journal").write_bytes(base + entry)
     with pytest.raises(CassetteFormatError, match=r"\.c\.yaml\.journal"):
@@ -218,4 +220,21 @@ def test_a_full_disk_while_folding_in_keeps_the_journal_and_says_so(tmp_path: Pa
     assert questions(Cassette.load(path)) == [0, 1, 2, 3]
     cassette.finish()  # tried again once there is room
     assert in_file(path) == [0, 1, 2, 3]
-    assert sorted(os.listdir(tmp_path)) == ["c.yaml"]
+    assert sorted(os.listdir(tmp_path)) == [".c.yaml.lock", "c.yaml"]
+
+
+def test_a_journal_goes_with_its_file_when_both_are_copied(tmp_path: Path) -> None:
+    # A killed recording's folder copied, or checked out elsewhere: other inodes, same bytes.
+    source = tmp_path / "here"
+    source.mkdir()
+    recorded(source, 3, old=1)
+    copy = tmp_path / "there"
+    shutil.copytree(source, copy)
+    assert questions(Cassette.load(copy / "c.yaml")) == [0, 1, 2, 3]
+    cassette = Cassette.load(copy / "c.yaml")
+    cassette.record(item(4))
+    cassette.finish()
+    assert in_file(copy / "c.yaml") == [0, 1, 2, 3, 4]
+    # The original is a cassette of its own still: its journal pending, untouched.
+    assert in_file(source / "c.yaml") == [0]
+    assert questions(Cassette.load(source / "c.yaml")) == [0, 1, 2, 3]

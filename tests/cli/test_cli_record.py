@@ -233,4 +233,5 @@ def test_a_failed_write_is_reported_and_never_called_recorded(
         assert Path("c.yaml").read_bytes() == before
     else:
         assert not Path("c.yaml").exists()
-    assert sorted(p.name for p in Path().iterdir()) == (["c.yaml"] if append else [])
+    left = sorted(p.name for p in Path().iterdir())
+    assert left == [".c.yaml.lock", *(["c.yaml"] if append else [])]  # and no temp file

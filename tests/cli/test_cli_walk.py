@@ -112,7 +112,7 @@ def test_import_skips_a_readme_found_in_a_folder(runner: CliRunner) -> None:
     Path("cassettes/README.txt").write_text("Cassettes for the chat tests.\n")
     result = runner.invoke(main, ["import", "cassettes", "-o", "out"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in Path("out").iterdir()) == ["chat.yaml"]
+    assert sorted(p.name for p in Path("out").glob("[!.]*")) == ["chat.yaml"]
     assert result.stdout.splitlines()[-1] == "Imported 1 of 1 files into out"
     assert "Skipped cassettes/README.txt: not a cassette" in result.stderr
 
@@ -129,6 +129,7 @@ def test_a_recording_journal_and_temp_files_are_read_with_their_cassette_never_a
     assert sorted(p.name for p in Path("cassettes").iterdir()) == [
         ".chat.yaml.abcd1234.tmp",
         ".chat.yaml.journal",
+        ".chat.yaml.lock",
         "chat.yaml",
     ]
     assert cassette_files([Path(".")]) == [Path("cassettes/chat.yaml")]

@@ -54,7 +54,7 @@ def test_xdist_workers_sharing_a_cassette_keep_every_interaction(
     in_file = yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]
     assert _prompts(in_file) == expected
     assert len(Cassette.load(path).interactions) == TESTS
-    assert sorted(p.name for p in path.parent.iterdir()) == ["shared.yaml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == [".shared.yaml.lock", "shared.yaml"]
 
     # Simulator gone: every test replays its own interaction from the shared cassette.
     pytester.runpytest_subprocess("-n", "2", "--llm-record-mode=none", timeout=300).assert_outcomes(

@@ -84,7 +84,7 @@ def test_upstream_llmring_records_and_replays_through_the_proxy(
         with SimulatorServer(responder=proxy) as server:
             point_at(server, monkeypatch)
             live, _ = stream(llmring, model)
-    (path,) = Path("rec").iterdir()
+    (path,) = Path("rec").glob("*.yaml")  # not the lock file beside it
     cassette = Cassette.load(path)
     with SimulatorServer(responder=CassetteResponder([cassette], "recorded")) as server:
         point_at(server, monkeypatch)
