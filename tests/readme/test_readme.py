@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import gc
 import inspect
 import json
 import shutil
+import warnings
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -55,9 +57,17 @@ def _run_python(block: Block) -> None:
     source = "\n" * block.line + block.text
     code = compile(source, str(block.path), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     namespace = {"__name__": "__main__"}
-    result = eval(code, namespace)  # a coroutine when the block awaits at its top level
-    if inspect.iscoroutine(result):
-        asyncio.run(result)
+    try:
+        result = eval(code, namespace)  # a coroutine when the block awaits at its top level
+        if inspect.iscoroutine(result):
+            asyncio.run(result)
+    finally:
+        # A script's exit: what the block left open (a client it never closed, as scripts
+        # do) is collected here, not in whichever test the garbage collector next runs in.
+        namespace.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 def _run_shell(block: Block, pytester: pytest.Pytester) -> None:
