@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from llmring_replay.cassette import Interaction
-from llmring_replay.providers.registry import Format, by_name
+from llmring_replay.providers.registry import Format, by_name, recognize
 from llmring_replay.simulator import Script, ToolCallSpec
 
 __all__ = [
@@ -87,6 +87,9 @@ class Sdk:
 
     #: The distribution name (`pip install NAME`).
     name: str
+    #: How test ids and cassette names call it (the distribution name unless one SDK
+    #: speaks several wire formats).
+    label: str = ""
     #: The module it is imported as.
     module: str
     #: The wire format it speaks (a `providers.registry` format name).
@@ -162,6 +165,32 @@ class OpenAIChat(Sdk):
                     function = call.get("function", {})
                     name += function.get("name") or ""
                     calls[call["index"]] = (name, arguments + (function.get("arguments") or ""))
+        return text, [(name, json.loads(arguments)) for name, arguments in calls.values()]
+
+
+class OpenAIResponses(OpenAIChat):
+    """openai: the Responses API (`client.responses.create`), a wire format of its own."""
+
+    label = "openai-responses"
+    format_name = "openai_responses"
+
+    def call(self, client: Any, kind: str, asynchronous: bool) -> Any:
+        tool = {"type": "function", "name": TOOL_CALL[0], "description": "Weather"}
+        tools = {"tools": [{**tool, "parameters": _SCHEMA, "strict": False}]}
+        return client.responses.create(
+            model=self.model, input=PROMPT, stream=True, **(tools if kind == "tool" else {})
+        )
+
+    def answer(self, chunks: list[Any]) -> tuple[str, list[tuple[str, Any]]]:
+        text, calls = "", {}
+        for event in chunks:
+            kind, item = event["type"], event.get("item", {})
+            if kind == "response.output_text.delta":
+                text += event["delta"]
+            if kind == "response.output_item.added" and item["type"] == "function_call":
+                calls[item["id"]] = [item["name"], ""]
+            if kind == "response.function_call_arguments.delta":
+                calls[event["item_id"]][1] += event["delta"]
         return text, [(name, json.loads(arguments)) for name, arguments in calls.values()]
 
 
@@ -286,7 +315,7 @@ class Ollama(Sdk):
         return text, calls
 
 
-SDKS: tuple[Sdk, ...] = (OpenAIChat(), Anthropic(), GoogleGenAI(), Ollama())
+SDKS: tuple[Sdk, ...] = (OpenAIChat(), OpenAIResponses(), Anthropic(), GoogleGenAI(), Ollama())
 
 
 @dataclass(frozen=True)
@@ -300,7 +329,8 @@ class Case:
     @property
     def id(self) -> str:
         """`openai-text-sync`: the test id and the cassette name."""
-        return f"{self.sdk.name}-{self.kind}-{'async' if self.asynchronous else 'sync'}"
+        mode = "async" if self.asynchronous else "sync"
+        return f"{self.sdk.label or self.sdk.name}-{self.kind}-{mode}"
 
     def expected(self) -> tuple[str, list[tuple[str, Any]]]:
         """What the simulator answers this case."""
@@ -399,6 +429,7 @@ def check_replay(case: Case, live: Run, replayed: Run, interaction: Interaction)
     yielded the same chunks, and no chunk came before its frame's recorded offset."""
     assert case.sdk.answer(live.chunks) == case.expected()
     assert interaction.provider == case.sdk.format.provider
+    assert recognize(interaction.request.uri) == case.sdk.format
     assert replayed.chunks == live.chunks
     # The SDK yields at most one chunk per frame, so its k-th chunk needs frame k, which a
     # replay at the recorded pace sends no earlier than frame k's recorded offset.
