@@ -26,7 +26,10 @@ Fixtures:
   it ran on), which then fails if recorded interactions were not played, or, when
   recording, if a request that went out was not recorded.
 - `llm_cassette`: the cassette in use (`LLMCassette`: `path`, `interactions`, `played`,
-  `unplayed`, `recording`, and `transport` for other httpx clients, e.g. an SDK's).
+  `unplayed`, `recording`, and `transport` for other httpx clients, e.g. an SDK's). While
+  it only replays, every provider key variable that is unset holds a placeholder for the
+  test, so the official SDKs start with no key (`OpenAI()`); recording needs real keys,
+  except from a server on this machine.
 - `llm_provider` / `llm_model`: the provider and `provider:model` of a cross-provider test.
 - `stream_snapshot`: syrupy's `snapshot` storing normalized transcripts of `StreamChunk`
   lists; `stream_snapshot(exact=True)` keeps every chunk.
@@ -54,6 +57,7 @@ with the command that records it, and connections off the machine are blocked (l
 
 Where things are: settings and paths in `config`, the per-test cassette and its checks in
 `cassette`, what failures say in `messages`, host-agnostic replay and the counted live
-transport in `transport`, the network guard in `network`, transcripts in `transcript`, the
-syrupy extensions in `snapshot`; `plugin` only wires them to pytest.
+transport in `transport`, the network guard in `network`, placeholder keys in `keys`,
+transcripts in `transcript`, the syrupy extensions in `snapshot`; `plugin` only wires them
+to pytest.
 """

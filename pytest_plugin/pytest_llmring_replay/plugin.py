@@ -163,12 +163,15 @@ def llm_cassette(request: pytest.FixtureRequest, llm_provider: str | None) -> It
     """The test's cassette: its path, interactions and played state."""
     from pytest_llmring_replay.cassette import LLMCassette
     from pytest_llmring_replay.config import resolve
+    from pytest_llmring_replay.keys import use_placeholder_keys
 
     item = request.node
     assert isinstance(item, pytest.Item)
     if _simulator.wants_simulator(item):
         request.getfixturevalue("llm_simulator")  # record from the scenario: set up first
     cassette = LLMCassette(resolve(item, llm_provider), item.config.invocation_params.dir)
+    # The official SDKs refuse to start without a key: a placeholder while nothing is sent.
+    use_placeholder_keys(request.getfixturevalue("monkeypatch"), not cassette.recording)
     item.stash[_CASSETTE] = cassette
     cassette.start()
     try:
