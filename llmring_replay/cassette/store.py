@@ -46,7 +46,7 @@ from llmring_replay.exceptions import CassetteError, CassetteNotFoundError, Cass
 if TYPE_CHECKING:
     from llmring_replay.cassette.model import Cassette, Interaction
 
-__all__ = ["COMPACT_AT", "finish", "load", "record", "save"]
+__all__ = ["COMPACT_AT", "finish", "load", "positions", "record", "save"]
 
 #: Journal bytes past which `record` folds the journal in at once (if it outgrew the file too).
 COMPACT_AT = 1 << 20
@@ -370,6 +370,19 @@ def save(
         cassette._disk = files.state()
         cassette._unfinished = False
     return Path(path)
+
+
+def positions(path: str | os.PathLike[str], interactions: list[Interaction]) -> list[int]:
+    """Where each of `interactions` (recorded into `path`) stands in that cassette now.
+
+    Not their index in a cassette loaded before others recorded into the same file: what
+    `show PATH N` finds. An interaction the file does not hold is left out.
+    """
+    where: dict[Hashable, list[int]] = {}
+    for index, item in enumerate(load(path).interactions):
+        where.setdefault(_key(item), []).append(index)
+    found = [where.get(_key(item)) for item in interactions]
+    return [indexes.pop(0) for indexes in found if indexes]
 
 
 def _merged(ours: list[Interaction], theirs: list[Interaction]) -> list[Interaction]:

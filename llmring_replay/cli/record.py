@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from llmring_replay.cassette import Cassette
+from llmring_replay.cassette import Cassette, Interaction
 from llmring_replay.cli.errors import error_text, reports_errors
 from llmring_replay.cli.files import display, without_path
 from llmring_replay.cli.streaming import print_stream, summary_lines
@@ -78,16 +78,28 @@ def _is_about(exc: OSError, output: Path) -> bool:
 
 
 def _keep(staged: Cassette, target: Cassette, path: Path) -> None:
-    """Write what was recorded into the target cassette, and say so."""
-    if not staged.interactions:
-        return
-    first = len(target.interactions)
+    """Store what was recorded into the target cassette, then say so (never before).
+
+    Through `Cassette.record`, as every recorder does: under the cassette's lock, so several
+    `record --append` at once lose nothing, and each is told where its interaction landed.
+    """
+    from llmring_replay.cassette import store
+
+    ours: list[Interaction] = []
+    failure: CassetteWriteError | None = None
     for interaction in staged.interactions:
-        target.append(interaction)
-    target.save()
-    numbers = ", ".join(str(first + n) for n in range(len(staged.interactions)))
-    plural = "s" if len(staged.interactions) > 1 else ""
-    click.echo(f"Recorded interaction{plural} {numbers} to {display(path)}")
+        try:
+            ours.append(target.interactions[target.record(interaction)])
+        except CassetteWriteError as exc:  # the ones before it are stored: say which
+            failure = exc
+            break
+    if ours:
+        target.finish()
+        numbers = ", ".join(str(n) for n in store.positions(path, ours))
+        plural = "s" if len(ours) > 1 else ""
+        click.echo(f"Recorded interaction{plural} {numbers} to {display(path)}")
+    if failure is not None:
+        raise failure
 
 
 def _frame_span(cassette: Cassette) -> tuple[float | None, float | None]:

@@ -52,6 +52,33 @@ def test_threads_recording_into_one_cassette_lose_nothing(tmp_path: Path) -> Non
     assert sorted(mine) == sorted(q for q in expected if (q // 100) % 2)
 
 
+def test_threads_saving_one_cassette_lose_nothing(tmp_path: Path) -> None:
+    # Whole-cassette saves (the API before `record`, still public): each thread loads, adds
+    # one and saves, over and over; every save merges what the others saved since its load.
+    path = tmp_path / "c.yaml"
+    Cassette(path, [item(0)]).save()
+    per_thread, threads = 5, 6
+    errors: list[BaseException] = []
+
+    def work(number: int) -> None:
+        try:
+            for question in range(number * 100 + 1, number * 100 + 1 + per_thread):
+                cassette = Cassette.load(path)
+                cassette.interactions.append(item(question))
+                cassette.save()
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert not errors
+    expected = [0, *(n * 100 + 1 + q for n in range(threads) for q in range(per_thread))]
+    assert sorted(in_file(path)) == sorted(expected)  # kept 31 of 31 saved, none twice
+
+
 def test_processes_recording_into_one_cassette_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     processes, each = 4, 6
@@ -84,9 +111,9 @@ for number in range(count):
 
 
 def test_concurrent_record_append_processes_lose_nothing(tmp_path: Path) -> None:
-    # The finding: four `record --append` processes (five recordings each there).
+    # The finding: four `record --append` processes, five recordings each, kept 5 of 20.
     path = tmp_path / "c.yaml"
-    processes, each = 4, 3
+    processes, each = 4, 5
     with SimulatorServer(Script(text="Hi!", ttft=0.0, interval=0.0)) as sim:
         base_url = sim.base_url_for("ollama")
         running = [
@@ -102,15 +129,21 @@ def test_concurrent_record_append_processes_lose_nothing(tmp_path: Path) -> None
         outputs = [process.communicate(timeout=300) for process in running]
     for process, (_, err) in zip(running, outputs, strict=True):
         assert process.returncode == 0, err
-    said = [line for out, _ in outputs for line in out.splitlines() if line.startswith("Recorded")]
-    assert len(said) == processes * each
-    prompts = sorted(
+    prompts = [
         json.loads(interaction.request.body or b"{}")["messages"][-1]["content"]
         for interaction in Cassette.load(path).interactions
-    )
+    ]
     expected = sorted(f"question {n}-{i}" for n in range(processes) for i in range(each))
-    assert prompts == expected  # kept 12 of 12 written, each said so once
-    assert len(in_file_interactions(path)) == processes * each
+    assert sorted(prompts) == expected  # kept 20 of 20 written
+    assert len(in_file_interactions(path)) == processes * each  # the file alone holds them
+    # Each said "Recorded interaction N" once, with N where its interaction is in the file.
+    said: dict[int, str] = {}
+    for worker, (out, _) in enumerate(outputs):
+        lines = [line for line in out.splitlines() if line.startswith("Recorded")]
+        assert len(lines) == each
+        for number, line in enumerate(lines):
+            said[int(line.split()[2])] = f"question {worker}-{number}"
+    assert said == dict(enumerate(prompts))
 
 
 def in_file_interactions(path: Path) -> list[object]:

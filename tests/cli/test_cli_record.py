@@ -176,6 +176,7 @@ def test_an_output_that_cannot_be_written_is_named(runner: CliRunner, sim: Simul
     args += ["--base-url", sim.base_url_for("openai"), "-o", "taken/c.yaml"]
     result = runner.invoke(main, args)
     assert result.exit_code == 1
+    assert "Recorded" not in result.stdout
     assert result.stderr.splitlines()[-1].startswith("Error: cannot record to taken/c.yaml: ")
 
 
@@ -227,7 +228,8 @@ def test_a_failed_write_is_reported_and_never_called_recorded(
     assert result.exit_code == 1
     assert "Recorded" not in result.stdout
     assert result.stderr.splitlines()[-1] == (
-        "Error: cannot record to c.yaml: [Errno 28] No space left on device (nothing was written)"
+        "Error: cannot record to c.yaml: [Errno 28] No space left on device"
+        " (this interaction was not recorded)"
     )
     if append:
         assert Path("c.yaml").read_bytes() == before
