@@ -171,8 +171,9 @@ def test_an_unreadable_file_on_disk_stops_the_compaction_and_keeps_the_journal(
 def test_an_unreadable_file_is_not_merged_over_by_save(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text("interactions: [\n", encoding="utf-8")
-    with pytest.raises(CassetteWriteError, match="cannot merge into the file on disk"):
+    with pytest.raises(CassetteWriteError, match="cannot merge into the file on disk") as info:
         Cassette(path, [item(0)]).save()
+    assert str(info.value).startswith(f"{path}: ") and info.value.path == str(path)
     assert path.read_text(encoding="utf-8") == "interactions: [\n"  # nothing was written
     Cassette(path, [item(0)]).save(replace=True)  # unless told to replace it
     assert questions(Cassette.load(path)) == [0]
