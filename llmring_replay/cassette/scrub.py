@@ -49,6 +49,7 @@ __all__ = [
     "guard_interaction",
     "known_secrets",
     "redact",
+    "redact_cumulative",
     "redact_pieces",
     "scrub_headers",
     "scrub_interaction",
@@ -247,6 +248,34 @@ def redact_pieces(pieces: Sequence[str], secrets: dict[str, str]) -> list[str]:
         kept.append(joined[position:high])
         result.append("".join(kept))
         offset = high
+    return result
+
+
+def redact_cumulative(values: Sequence[str | None], secrets: dict[str, str]) -> list[str | None]:
+    """`values` of one growing text (a tool call's arguments, each chunk holding all of them
+    so far; `None` where a chunk has none) redacted as a replayed scrubbed stream gives them:
+    each is the joined `redact_pieces` of what the values before it added. A value that does
+    not extend the one before is redacted on its own."""
+    added: list[str | None] = []
+    before = ""
+    for value in values:
+        if value is None or not value.startswith(before):
+            added.append(None)
+        else:
+            added.append(value[len(before) :])
+        before = value if value is not None else before
+    redacted = redact_pieces([piece or "" for piece in added], secrets)
+    result: list[str | None] = []
+    joined = ""
+    for value, piece, new in zip(values, added, redacted, strict=True):
+        if value is None:
+            result.append(None)
+        elif piece is None:
+            joined = _redact(value, secrets)
+            result.append(joined)
+        else:
+            joined += new
+            result.append(joined)
     return result
 
 

@@ -32,7 +32,13 @@ from typing import Any
 from syrupy.assertion import SnapshotAssertion
 from syrupy.extensions.amber import AmberSnapshotExtension
 
-from llmring_replay.cassette.scrub import find_secret, known_secrets, redact, redact_pieces
+from llmring_replay.cassette.scrub import (
+    find_secret,
+    known_secrets,
+    redact,
+    redact_cumulative,
+    redact_pieces,
+)
 from llmring_replay.exceptions import CassetteSecretError
 from llmring_replay.schemas import LLMResponse, StreamChunk
 from pytest_llmring_replay import transcript
@@ -61,21 +67,56 @@ def _serialize(data: Any, *, exact: bool) -> str:
 
 
 def _redacted(chunks: list[Any], secrets: dict[str, str]) -> list[Any]:
-    """The chunks with known secrets redacted in the joined deltas and reasoning."""
+    """The chunks with known secrets redacted in the joined deltas, reasoning and tool call
+    arguments (as the scrubbed cassette replays them)."""
     if not secrets or not all(isinstance(chunk, StreamChunk) for chunk in chunks):
         return chunks  # nothing to redact, or not chunks: `transcript` says what is wrong
     deltas = redact_pieces([chunk.delta for chunk in chunks], secrets)
     thoughts = redact_pieces([chunk.reasoning or "" for chunk in chunks], secrets)
+    calls = _redacted_calls(chunks, secrets)
     redacted = []
-    for chunk, delta, thought in zip(chunks, deltas, thoughts, strict=True):
+    sent: Any = None  # the previous chunk's tool calls, as received
+    shown: Any = None  # and as redacted
+    for chunk, delta, thought, call in zip(chunks, deltas, thoughts, calls, strict=True):
         emptied = (chunk.delta and not delta) or (chunk.reasoning and not thought)
-        if emptied and not (delta or thought or chunk.tool_calls or chunk.finish_reason):
+        emptied = emptied or (chunk.tool_calls != sent and call == shown)
+        sent = chunk.tool_calls
+        if emptied and not (delta or thought or chunk.finish_reason) and call in (None, shown):
             # Only a piece of a key: the scrubbed cassette's frame decodes to no chunk at all,
             # and the replayed stream must give the same chunk-exact transcript.
             continue
+        shown = call
         reasoning = thought if chunk.reasoning is not None else None
-        redacted.append(chunk.model_copy(update={"delta": delta, "reasoning": reasoning}))
+        update = {"delta": delta, "reasoning": reasoning, "tool_calls": call}
+        redacted.append(chunk.model_copy(update=update))
     return redacted
+
+
+def _redacted_calls(
+    chunks: list[StreamChunk], secrets: dict[str, str]
+) -> list[list[dict[str, Any]] | None]:
+    """Each chunk's (cumulative) tool calls, their arguments redacted across chunks."""
+    count = max((len(chunk.tool_calls or ()) for chunk in chunks), default=0)
+    found: list[list[dict[str, Any]] | None] = [
+        None if chunk.tool_calls is None else [dict(call) for call in chunk.tool_calls]
+        for chunk in chunks
+    ]
+    for index in range(count):
+        values = [_arguments(calls, index) for calls in found]
+        for calls, value in zip(found, redact_cumulative(values, secrets), strict=True):
+            if calls is not None and value is not None:
+                function = dict(calls[index]["function"])
+                function["arguments"] = value
+                calls[index]["function"] = function
+    return found
+
+
+def _arguments(calls: list[dict[str, Any]] | None, index: int) -> str | None:
+    if calls is None or index >= len(calls):
+        return None
+    function = calls[index].get("function")
+    arguments = function.get("arguments") if isinstance(function, dict) else None
+    return arguments if isinstance(arguments, str) else None
 
 
 def _guard(text: str) -> None:

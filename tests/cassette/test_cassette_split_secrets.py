@@ -13,7 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from llmring_replay.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
-from llmring_replay.cassette.scrub import StreamRedactor, redact, redact_pieces
+from llmring_replay.cassette.scrub import (
+    StreamRedactor,
+    redact,
+    redact_cumulative,
+    redact_pieces,
+)
 from llmring_replay.exceptions import CassetteSecretError
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
 from llmring_replay.service import LLMRing
@@ -145,3 +150,11 @@ def test_pieces_are_redacted_like_the_joined_text(
     redactor = StreamRedactor(SECRET)
     shown = "".join(redactor.feed(piece) for piece in cut) + redactor.flush()
     assert shown == redact(text, SECRET)
+    # The same text growing chunk by chunk (tool call arguments): each value is what the
+    # redacted pieces before it join to, so the last one is the redacted whole.
+    growing = ["".join(cut[: i + 1]) for i in range(len(cut))]
+    cumulative = redact_cumulative([None, *growing], SECRET)
+    assert cumulative[0] is None
+    assert cumulative[1:] == list(itertools.accumulate(redacted))
+    if cut:
+        assert cumulative[-1] == redact(text, SECRET)
