@@ -432,9 +432,9 @@ def _check_call(call_id: Any, name: Any, arguments: Any) -> None:
 class StreamDecoder(ABC):
     """Turns one response's frames into chunks. One instance per stream.
 
-    Subclasses implement `feed` (one parsed frame) and may extend `end`; consumers call
-    `chunks` for each read's frames and `finish` at the end of the body, which keep the
-    stream rules whatever the body holds (see the module docstring).
+    Subclasses implement `feed_data` (one frame's data and event name) and may extend
+    `end`; consumers call `chunks` for each read's frames and `finish` at the end of the
+    body, which keep the stream rules whatever the body holds (see the module docstring).
     """
 
     def __init__(self, builder: StreamBuilder) -> None:
@@ -443,11 +443,16 @@ class StreamDecoder(ABC):
         self.frames_read = 0
 
     @abstractmethod
-    def feed(self, event: Event) -> list[StreamChunk]:
-        """Chunks for one frame (often one, sometimes none or several).
+    def feed_data(self, data: str, name: str | None) -> list[StreamChunk]:
+        """Chunks for one frame's data (often one, sometimes none or several): an SSE
+        event's `data` and its `event` name (`None` when unnamed), or an NDJSON line.
 
         May raise anything `_UNREADABLE` on data of the wrong shape: `chunks` maps it.
         """
+
+    def feed(self, event: Event) -> list[StreamChunk]:
+        """Chunks for one parsed frame (`feed_data` with the event's data and name)."""
+        return self.feed_data(event.data, event.event)
 
     def chunks(
         self,
@@ -462,7 +467,7 @@ class StreamDecoder(ABC):
         `status` and its position in the body (`frame 7`, counting from 1), after the chunks
         of the frames before it.
         """
-        builder, feed = self.builder, self.feed
+        builder, feed = self.builder, self.feed_data
         first = self.frames_read + 1
         self.frames_read += len(frames)
         for position, frame in enumerate(frames, first):
@@ -472,7 +477,7 @@ class StreamDecoder(ABC):
                 event = parse(frame)
                 if event is None:
                     continue
-                decoded = feed(event)
+                decoded = feed(event.data, event.event)
             except _UNREADABLE as exc:
                 raise self._malformed(f"frame {position}", exc, status, frame) from exc
             yield from decoded

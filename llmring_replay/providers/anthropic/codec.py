@@ -34,7 +34,6 @@ from typing import Any
 
 import httpx
 
-from llmring_replay.framing import Event
 from llmring_replay.providers.anthropic import FORMAT
 from llmring_replay.providers.anthropic.request import build_body
 from llmring_replay.providers.base import (
@@ -164,9 +163,11 @@ class AnthropicStreamDecoder(StreamDecoder):
             "signature_delta": self._signature,
         }
 
-    def feed(self, event: Event) -> list[StreamChunk]:
-        """Chunks for one SSE event; raises on an `error` event (malformed ones: see base)."""
-        data = parse_json(event.data)
+    def feed_data(self, raw: str, name: str | None) -> list[StreamChunk]:
+        """Chunks for one SSE event; raises on an `error` event (malformed ones: see base).
+
+        The event name is not read: the data repeats it as its `type`."""
+        data = parse_json(raw)
         handler = self._events.get(data["type"])
         return handler(data) if handler is not None else []
 

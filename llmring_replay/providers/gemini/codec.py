@@ -29,7 +29,6 @@ from typing import Any
 import httpx
 
 from llmring_replay.exceptions import ConfigurationError
-from llmring_replay.framing import Event
 from llmring_replay.providers.base import (
     Codec,
     StreamBuilder,
@@ -339,9 +338,9 @@ class GoogleStreamDecoder(StreamDecoder):
         #: The last `usageMetadata`: replaced on every event, read once at the end.
         self._usage: dict[str, Any] | None = None
 
-    def feed(self, event: Event) -> list[StreamChunk]:
+    def feed_data(self, raw: str, name: str | None) -> list[StreamChunk]:
         """Chunks for one SSE event."""
-        return self.feed_json(parse_json(event.data))
+        return self.feed_json(parse_json(raw))
 
     def feed_json(self, data: Any) -> list[StreamChunk]:
         """Chunks for one parsed `GenerateContentResponse`; raises on an in-band error."""

@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 import httpx
 
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
-from llmring_replay.framing import Event
 from llmring_replay.providers.base import (
     Codec,
     StreamBuilder,
@@ -102,9 +101,9 @@ class OllamaStreamDecoder(StreamDecoder):
         self._reported: str | None = None
         self._text = builder.text  # bound once: nearly every line calls it
 
-    def feed(self, event: Event) -> list[StreamChunk]:
+    def feed_data(self, raw: str, name: str | None) -> list[StreamChunk]:
         """Chunks for one line; the `done` line yields the final chunk at once."""
-        data = parse_json(event.data)
+        data = parse_json(raw)
         message = data.get("message")
         model = data.get("model")
         if model != self._reported:  # a compare per line rather than a format

@@ -37,7 +37,6 @@ from typing import Any
 import httpx
 
 from llmring_replay.exceptions import LLMRingError
-from llmring_replay.framing import Event
 from llmring_replay.providers.base import (
     Codec,
     StreamBuilder,
@@ -162,11 +161,10 @@ class OpenAIStreamDecoder(StreamDecoder):
         self._unindexed = 0
         self._unindexed_id: str | None = None
 
-    def feed(self, event: Event) -> list[StreamChunk]:
+    def feed_data(self, raw: str, name: str | None) -> list[StreamChunk]:
         """Chunks for one SSE event; raises on in-band errors (malformed frames: see base)."""
-        raw = event.data
-        if event.event is not None or raw == "[DONE]" or self.builder.finished:
-            return self._control(event)
+        if name is not None or raw == "[DONE]" or self.builder.finished:
+            return self._control(raw, name)
         data = parse_json(raw)
         choices = data.get("choices")
         # The hot path, a plain text delta: no other work than these few lookups.
@@ -188,16 +186,16 @@ class OpenAIStreamDecoder(StreamDecoder):
                 return [self.builder.text(content)]
         return self._general(data)
 
-    def _control(self, event: Event) -> list[StreamChunk]:
+    def _control(self, raw: str, name: str | None) -> list[StreamChunk]:
         # The rare frames: after the end, named events, `[DONE]`.
         if self.builder.finished:
             return []
-        if event.event == "error":
-            raise self._in_band_error(event.data)
-        if event.data == "[DONE]":
+        if name == "error":
+            raise self._in_band_error(raw)
+        if raw == "[DONE]":
             return [self.builder.final()]
         # Any other event name: its data reads like an unnamed event's.
-        return self.feed(Event(event.data))
+        return self.feed_data(raw, None)
 
     def _general(self, data: dict[str, Any]) -> list[StreamChunk]:
         if data.get("error") is not None:

@@ -44,7 +44,6 @@ from typing import Any
 import httpx
 
 from llmring_replay.exceptions import LLMRingError
-from llmring_replay.framing import Event
 from llmring_replay.providers.base import (
     Codec,
     StreamBuilder,
@@ -137,11 +136,10 @@ class ResponsesStreamDecoder(StreamDecoder):
         super().__init__(builder)
         self._model = model
 
-    def feed(self, event: Event) -> list[StreamChunk]:
+    def feed_data(self, raw: str, name: str | None) -> list[StreamChunk]:
         """Chunks for one SSE event; raises on in-band errors (malformed frames: see base)."""
         if self.builder.finished:
             return []
-        raw = event.data
         try:
             data = parse_json(raw)
         except ValueError:
@@ -154,7 +152,7 @@ class ResponsesStreamDecoder(StreamDecoder):
             # The hot path: nothing else to look at.
             delta = data["delta"]
             return [self.builder.text(delta)] if delta else []
-        handler = _HANDLERS.get(kind if kind is not None else event.event or "")
+        handler = _HANDLERS.get(kind if kind is not None else name or "")
         return handler(self, data) if handler is not None else []
 
     def _on_created(self, data: dict[str, Any]) -> list[StreamChunk]:
