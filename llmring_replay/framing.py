@@ -28,6 +28,7 @@ __all__ = [
     "framing_for",
     "parse_ndjson",
     "parse_sse",
+    "parse_sse_text",
     "splitter_for",
 ]
 
@@ -44,10 +45,16 @@ class Event(NamedTuple):
 # would read as two line ends; a blank line is two line ends in a row.
 _SSE_BOUNDARY = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class SSESplitter:
-    """Cut an SSE byte stream into raw events, each ending with its blank line."""
+    """Cut an SSE byte stream into raw events, each ending with its blank line.
+
+    `feed` gives the raw frames (what a recording stores); `feed_text` gives the same
+    frames decoded, for a decoder that only reads them (see `feed_text`). Use one or the
+    other on a splitter, not both.
+    """
 
     __slots__ = ("_buffer", "_more")
 
@@ -57,33 +64,36 @@ class SSESplitter:
         # arriving in small reads costs linear time, not quadratic.
         self._more: list[bytes] = []
 
-    def feed(self, data: bytes) -> list[bytes]:
-        """Add bytes from one read; return the frames completed by them."""
+    def _gather(self, data: bytes) -> bytes | None:
+        """The bytes to cut with `data` added, or `None` when no event can end in them."""
         if self._buffer or self._more:
             last = (self._more[-1] if self._more else self._buffer)[-1:]
             # Without a CR, an event can only end on "\n\n", here or across the seam.
             if b"\r" not in data and last != b"\r" and b"\n\n" not in last + data:
                 self._more.append(data)
-                return []
+                return None
             if self._more:
                 self._buffer = b"".join([self._buffer, *self._more])
                 self._more.clear()
-        buffer = self._buffer + data if self._buffer else data
+        return self._buffer + data if self._buffer else data
+
+    @staticmethod
+    def _separator(buffer: bytes) -> bytes | None:
+        """The one blank-line separator the buffer uses, or `None` when the regex must cut it."""
         if b"\r" not in buffer:
             # The common case (LF only) is a plain split, several times faster than the regex.
-            parts = buffer.split(b"\n\n")
-            self._buffer = parts.pop()
-            return [part + b"\n\n" for part in parts]
+            return b"\n\n"
         # We always hold a trailing "\r" back: the next read may start with the "\n" that
         # turns it into one CRLF line end rather than a CR line end.
-        held_back = buffer.endswith(b"\r")
-        crlf = buffer.count(b"\r\n")
-        if not held_back and crlf == buffer.count(b"\r") == buffer.count(b"\n"):
-            # CRLF only (Gemini sends this): a plain split again, no regex.
-            parts = buffer.split(b"\r\n\r\n")
-            self._buffer = parts.pop()
-            return [part + b"\r\n\r\n" for part in parts]
-        end = len(buffer) - 1 if held_back else len(buffer)
+        if not buffer.endswith(b"\r"):
+            crlf = buffer.count(b"\r\n")
+            if crlf == buffer.count(b"\r") == buffer.count(b"\n"):
+                return b"\r\n\r\n"  # CRLF only (Gemini sends this): a plain split again
+        return None
+
+    def _cut(self, buffer: bytes) -> list[bytes]:
+        # Mixed line ends: the regex, keeping a trailing "\r" back (see `_separator`).
+        end = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)
         frames: list[bytes] = []
         start = 0
         for match in _SSE_BOUNDARY.finditer(buffer, 0, end):
@@ -94,11 +104,63 @@ class SSESplitter:
         self._buffer = buffer[start:]
         return frames
 
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add bytes from one read; return the frames completed by them."""
+        buffer = self._gather(data)
+        if buffer is None:
+            return []
+        separator = self._separator(buffer)
+        if separator is None:
+            return self._cut(buffer)
+        parts = buffer.split(separator)
+        self._buffer = parts.pop()
+        return [part + separator for part in parts]
+
+    def feed_text(self, data: bytes) -> list[str]:
+        """Add bytes from one read; return the events completed by them as text, each
+        without its blank line, the same events `feed` would return.
+
+        For decoders: the complete events of a read are decoded in one call (invalid UTF-8
+        replaced, as `parse_sse` does) and cut as text, so a frame costs no copy of its own.
+        A text has a line end inside only when the event has several lines; every line end
+        in it is "\n" or "\r\n" (a lone CR is rewritten as "\n").
+        """
+        buffer = self._gather(data)
+        if buffer is None:
+            return []
+        separator = self._separator(buffer)
+        if separator is None:
+            return [_normalized(frame) for frame in self._cut(buffer)]
+        end = buffer.rfind(separator)
+        if end < 0:
+            self._buffer = buffer
+            return []
+        end += len(separator)
+        texts = buffer[:end].decode("utf-8", "replace").split(separator.decode())
+        # Split cuts from the left, so in a run of line ends ("\n\n\n") the last separator
+        # found may end before `end`: what follows it starts the next event, as in `feed`.
+        tail = texts.pop()
+        self._buffer = tail.encode() + buffer[end:] if tail else buffer[end:]
+        return texts
+
     def flush(self) -> list[bytes]:
         """End of stream: return what is left (an event missing its final blank line)."""
         rest, self._buffer = b"".join([self._buffer, *self._more]), b""
         self._more.clear()
         return [rest] if rest.strip() else []
+
+    def flush_text(self) -> list[str]:
+        """`flush` as `feed_text` gives events."""
+        return [_normalized(frame) for frame in self.flush()]
+
+
+def _normalized(frame: bytes) -> str:
+    """A raw SSE frame as `SSESplitter.feed_text` gives it: decoded, no lone CR, no blank
+    line at the end (empty lines inside an event dispatch nothing, so none is lost)."""
+    text = frame.decode("utf-8", "replace")
+    if "\r" in text:
+        text = _LONE_CR.sub("\n", text)
+    return text.rstrip("\r\n")
 
 
 class NDJSONSplitter:
@@ -110,25 +172,45 @@ class NDJSONSplitter:
         self._buffer = b""
         self._more: list[bytes] = []  # reads without a newline, joined when one comes
 
-    def feed(self, data: bytes) -> list[bytes]:
-        """Add bytes from one read; return the lines completed by them."""
+    def _gather(self, data: bytes) -> bytes | None:
         if b"\n" not in data:
             if data:
                 self._more.append(data)
-            return []
+            return None
         if self._more:
             self._buffer = b"".join([self._buffer, *self._more])
             self._more.clear()
-        buffer = self._buffer + data if self._buffer else data
+        return self._buffer + data if self._buffer else data
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """Add bytes from one read; return the lines completed by them."""
+        buffer = self._gather(data)
+        if buffer is None:
+            return []
         parts = buffer.split(b"\n")
         self._buffer = parts.pop()
         return [part + b"\n" for part in parts]
+
+    def feed_text(self, data: bytes) -> list[str]:
+        """Add bytes from one read; return the lines completed by them as text, without
+        their newline: the lines `feed` would return, decoded in one call (see
+        `SSESplitter.feed_text`)."""
+        buffer = self._gather(data)
+        if buffer is None:
+            return []
+        end = buffer.rfind(b"\n") + 1
+        self._buffer = buffer[end:]
+        return buffer[: end - 1].decode("utf-8", "replace").split("\n")
 
     def flush(self) -> list[bytes]:
         """End of stream: return the last line when it lacks a trailing newline."""
         rest, self._buffer = b"".join([self._buffer, *self._more]), b""
         self._more.clear()
         return [rest] if rest.strip() else []
+
+    def flush_text(self) -> list[str]:
+        """`flush` as `feed_text` gives lines."""
+        return [frame.decode("utf-8", "replace") for frame in self.flush()]
 
 
 def _parse_simple(frame: bytes) -> Event | None:
@@ -151,10 +233,15 @@ def parse_sse(frame: bytes) -> Event | None:
     simple = _parse_simple(frame)
     if simple is not None:
         return simple
+    return parse_sse_text(frame.decode("utf-8", "replace"))
+
+
+def parse_sse_text(text: str) -> Event | None:
+    """`parse_sse` for an event that is text already (`SSESplitter.feed_text`)."""
     data: list[str] = []
     event: str | None = None
     event_id: str | None = None
-    for line in _LINE_END.split(frame.decode("utf-8", "replace")):
+    for line in _LINE_END.split(text):
         if not line or line[0] == ":":
             continue
         name, colon, value = line.partition(":")

@@ -15,8 +15,11 @@ from llmring_replay.framing import (
     framing_for,
     parse_ndjson,
     parse_sse,
+    parse_sse_text,
     splitter_for,
 )
+from llmring_replay.providers.base import StreamBuilder, StreamDecoder
+from llmring_replay.schemas import StreamChunk
 
 
 def _split_all(
@@ -157,3 +160,77 @@ def test_a_large_frame_in_tiny_reads_is_one_frame(framing: str) -> None:
         frames += splitter.feed(frame[start : start + 7])
     assert frames == [frame]
     assert splitter.flush() == []
+
+
+def _texts_of(framing: str, stream: bytes, sizes: list[int]) -> list[str]:
+    splitter, _ = splitter_for(framing)
+    texts: list[str] = []
+    position = 0
+    for size in sizes:
+        texts += splitter.feed_text(stream[position : position + size])
+        position += size
+    return texts + splitter.feed_text(stream[position:]) + splitter.flush_text()
+
+
+def _fields(framing: str, text: str) -> tuple[str, str | None] | None:
+    """What the decoders' reading of a text frame gives (`StreamDecoder.take`)."""
+    decoder = _Recorder(StreamBuilder("p", "m"))
+    decoder.take([text], framing, [])
+    return decoder.seen[0] if decoder.seen else None
+
+
+class _Recorder(StreamDecoder):
+    def __init__(self, builder: StreamBuilder) -> None:
+        super().__init__(builder)
+        self.seen: list[tuple[str, str | None]] = []
+
+    def feed_data(self, data: str, name: str | None) -> list[StreamChunk]:
+        self.seen.append((data, name))
+        return []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *(b"data: x", b"data:", b"event: e", b"event: ", b"id: 1", b"\n", b"\r"),
+                *(b"\r\n", b"yz", b":", b" ", "\u00e9".encode(), b"\xc3", b"\xff", b"\n\n"),
+                b"\r\n\r\n",
+            ]
+        ),
+        max_size=30,
+    ),
+    st.lists(st.integers(1, 9), max_size=10),
+    st.sampled_from(["sse", "ndjson"]),
+)
+def test_text_frames_read_as_the_raw_frames_do(
+    parts: list[bytes], sizes: list[int], framing: str
+) -> None:
+    # The decoding path (feed_text + StreamDecoder.take's reading of each text) must see
+    # exactly the events the raw path (feed + parse) sees, frame for frame, whatever the
+    # line ends, bytes and read sizes: frame positions in error messages depend on it.
+    stream = b"".join(parts)
+    splitter, parse = splitter_for(framing)
+    frames = splitter.feed(stream) + splitter.flush()
+    texts = _texts_of(framing, stream, sizes)
+    assert len(texts) == len(frames)
+    for frame, text in zip(frames, texts, strict=True):
+        event = parse(frame)
+        assert _fields(framing, text) == (None if event is None else (event.data, event.event))
+        if framing == "sse":
+            assert parse_sse_text(text) == event
+
+
+def test_text_frames_of_the_usual_shapes() -> None:
+    splitter = SSESplitter()
+    body = 'data: {"a": "\u00e9"}\n\nevent: ping\ndata: {}\n\ndata: [DO'.encode()
+    assert splitter.feed_text(body) == ['data: {"a": "\u00e9"}', "event: ping\ndata: {}"]
+    assert splitter.feed_text(b"NE]\n\n") == ["data: [DONE]"]
+    crlf = SSESplitter()
+    assert crlf.feed_text(b"data: 1\r\n\r\ndata: 2\r\n\r") == ["data: 1"]
+    assert crlf.feed_text(b"\n") == ["data: 2"]
+    lines = NDJSONSplitter()
+    assert lines.feed_text(b'{"a": 1}\n{"b"') == ['{"a": 1}']
+    assert lines.feed_text(b": 2}") == []
+    assert lines.flush_text() == ['{"b": 2}']

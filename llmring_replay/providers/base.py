@@ -32,7 +32,7 @@ from typing import Any, ClassVar, cast
 import httpx
 
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
-from llmring_replay.framing import Event
+from llmring_replay.framing import Event, parse_sse_text
 from llmring_replay.providers.errors import ErrorInfo
 from llmring_replay.providers.format import Format
 from llmring_replay.schemas import LLMRequest, LLMResponse, StreamChunk
@@ -422,6 +422,20 @@ class StreamBuilder:
         )
 
 
+def _named_event(text: str) -> tuple[str, str | None] | None:
+    """The data and name of an `event:` line followed by one `data:` line (Anthropic's and
+    the Responses API's every event), `None` for any other event text."""
+    if text[:7] != "event: ":
+        return None
+    end = text.find("\n")
+    if text[end + 1 : end + 7] != "data: " or text.find("\n", end + 1) >= 0 or end < 8:
+        return None
+    name = text[7:end]
+    if name[-1] == "\r":
+        return None
+    return text[end + 7 :], name
+
+
 def _check_call(call_id: Any, name: Any, arguments: Any) -> None:
     if call_id is not None and call_id.__class__ is not str:
         raise TypeError(f"a tool call id is {type(call_id).__name__}, not a string")
@@ -433,8 +447,9 @@ class StreamDecoder(ABC):
     """Turns one response's frames into chunks. One instance per stream.
 
     Subclasses implement `feed_data` (one frame's data and event name) and may extend
-    `end`; consumers call `chunks` for each read's frames and `finish` at the end of the
-    body, which keep the stream rules whatever the body holds (see the module docstring).
+    `end`; consumers call `take` (or `chunks`, for raw frames) for each read's frames and
+    `finish` at the end of the body, which keep the stream rules whatever the body holds
+    (see the module docstring).
     """
 
     def __init__(self, builder: StreamBuilder) -> None:
@@ -447,12 +462,54 @@ class StreamDecoder(ABC):
         """Chunks for one frame's data (often one, sometimes none or several): an SSE
         event's `data` and its `event` name (`None` when unnamed), or an NDJSON line.
 
-        May raise anything `_UNREADABLE` on data of the wrong shape: `chunks` maps it.
+        May raise anything `_UNREADABLE` on data of the wrong shape: `take` and `chunks`
+        map it.
         """
 
     def feed(self, event: Event) -> list[StreamChunk]:
         """Chunks for one parsed frame (`feed_data` with the event's data and name)."""
         return self.feed_data(event.data, event.event)
+
+    def take(
+        self, texts: Sequence[str], framing: str, out: list[StreamChunk], status: int = 200
+    ) -> None:
+        """Append to `out` the chunks of one read's frames as a splitter's `feed_text` cut
+        them (`framing`: `sse` or `ndjson`), in order.
+
+        The decoding path of a stream (`chunks` is the same for raw frames): a frame costs
+        no `Event`, and the usual SSE event (one `data:` line, or an `event:` line and a
+        `data:` line) is read without the general parser. Frames after the final chunk are
+        not fed (rule 3). A frame that cannot be read raises `ProviderResponseError` as in
+        `chunks`, the chunks of the frames before it already in `out`.
+        """
+        builder, feed = self.builder, self.feed_data
+        first = self.frames_read + 1
+        self.frames_read += len(texts)
+        sse = framing == "sse"
+        append = out.extend
+        for position, text in enumerate(texts, first):
+            if builder.finished:
+                return
+            # A `try` per frame costs next to nothing (nothing at all from Python 3.11).
+            try:
+                if not sse:
+                    data = text.strip()
+                    if data:
+                        append(feed(data, None))
+                elif text[:6] == "data: " and "\n" not in text:
+                    append(feed(text[6:], None))
+                else:
+                    fields = _named_event(text)
+                    if fields is None:
+                        event = parse_sse_text(text)
+                        if event is None:
+                            continue
+                        fields = event.data, event.event
+                    data, name = fields
+                    append(feed(data, name))
+            except _UNREADABLE as exc:
+                where = f"frame {position}"
+                raise self._malformed(where, exc, status, text.encode()) from exc
 
     def chunks(
         self,
