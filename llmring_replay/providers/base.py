@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import reprlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
@@ -140,6 +141,9 @@ def parse_json(raw: str) -> Any:
 #: What reading data of the wrong shape raises in Python: a missing key, a str where a dict
 #: goes, `int("x")`, `int(1e400)`, JSON nested past the recursion limit.
 _UNREADABLE = (ValueError, TypeError, AttributeError, LookupError, ArithmeticError, RecursionError)
+
+
+_LINE_ENDS = re.compile(r"\r\n?")
 
 
 def _reason(exc: BaseException) -> str:
@@ -509,7 +513,7 @@ class StreamDecoder(ABC):
                     append(feed(data, name))
             except _UNREADABLE as exc:
                 where = f"frame {position}"
-                raise self._malformed(where, exc, status, text.encode()) from exc
+                raise self._malformed(where, exc, status, text) from exc
 
     def chunks(
         self,
@@ -536,7 +540,8 @@ class StreamDecoder(ABC):
                     continue
                 decoded = feed(event.data, event.event)
             except _UNREADABLE as exc:
-                raise self._malformed(f"frame {position}", exc, status, frame) from exc
+                shown = frame.decode("utf-8", "replace")
+                raise self._malformed(f"frame {position}", exc, status, shown) from exc
             yield from decoded
 
     def finish(self, status: int = 200) -> list[StreamChunk]:
@@ -548,10 +553,12 @@ class StreamDecoder(ABC):
             raise self._malformed(where, exc, status, None) from exc
 
     def _malformed(
-        self, where: str, exc: BaseException, status: int, frame: bytes | None
+        self, where: str, exc: BaseException, status: int, frame: str | None
     ) -> ProviderResponseError:
         provider = self.builder.provider
-        text = "" if frame is None else frame[:200].decode("utf-8", "replace").rstrip("\r\n")
+        # Line ends shown as LF: the raw frame (`chunks`) and the text one (`take`, a lone
+        # CR already LF) must give the same message.
+        text = "" if frame is None else _LINE_ENDS.sub("\n", frame)[:200].rstrip("\n")
         shown = f": {text!r}" if text else ""
         return ProviderResponseError(
             f"{provider} sent a malformed stream (HTTP {status}, {where}: {_reason(exc)}){shown}",
