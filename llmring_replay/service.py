@@ -246,10 +246,11 @@ class LLMRing:
             try:
                 # aclosing: when the caller stops early, the response is closed now, on this
                 # loop, not whenever the garbage collector finalizes the generator.
-                async with contextlib.aclosing(self._stream_one(ref, request)) as chunks:
-                    async for chunk in chunks:
+                async with contextlib.aclosing(self._stream_one(ref, request)) as batches:
+                    async for batch in batches:
                         delivered = True
-                        yield chunk
+                        for chunk in batch:
+                            yield chunk
                 return
             except LLMRingError as exc:
                 if delivered or index == len(refs) - 1 or not _falls_back(exc):
@@ -258,7 +259,9 @@ class LLMRing:
                     "%s failed before its first chunk (%s); trying %s", ref, exc, refs[index + 1]
                 )
 
-    async def _stream_one(self, ref: str, request: LLMRequest) -> AsyncGenerator[StreamChunk, None]:
+    async def _stream_one(
+        self, ref: str, request: LLMRequest
+    ) -> AsyncGenerator[list[StreamChunk], None]:
         codec, model, http_request = self._prepare(ref, request, stream=True)
         with translate_http_errors(codec.name, codec.config.base_url):
             response = await self._http().send(http_request, stream=True)
@@ -266,9 +269,9 @@ class LLMRing:
                 if response.status_code >= 400:
                     raise _error_from(codec, response, await response.aread(), model)
                 decoded = _decode(response, codec.stream_decoder(model), codec.framing)
-                async with contextlib.aclosing(decoded) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
+                async with contextlib.aclosing(decoded) as batches:
+                    async for batch in batches:
+                        yield batch
             finally:
                 await response.aclose()
 
@@ -304,25 +307,46 @@ class LLMRing:
 
 async def _decode(
     response: httpx.Response, decoder: StreamDecoder, framing: str
-) -> AsyncGenerator[StreamChunk, None]:
-    """Bytes -> frames -> events -> chunks, for one streaming response.
+) -> AsyncGenerator[list[StreamChunk], None]:
+    """Bytes -> frames -> chunks, for one streaming response: a non-empty list per read.
 
-    `decoder.chunks` yields as it decodes, so the chunks of the frames before an in-band
-    error or a malformed frame reach the caller before the error does.
+    A list rather than a chunk at a time: each async generator between the decoder and the
+    caller costs a hop per item, and a read holds dozens of chunks in a fast stream. The
+    chunks of the frames before an in-band error or a malformed frame reach the caller
+    before the error does.
     """
-    splitter, parse = splitter_for(framing)
+    splitter = splitter_for(framing)[0]
     status = response.status_code
     async for data in response.aiter_bytes():
         if decoder.done:
             # Read on to the end, unfed: a recording transport must see the whole body.
             continue
-        for chunk in decoder.chunks(splitter.feed(data), parse, status):
-            yield chunk
+        chunks, error = _read(decoder, splitter.feed_text(data), framing, status)
+        if chunks:
+            yield chunks
+        if error is not None:
+            raise error
     if not decoder.done:
-        for chunk in decoder.chunks(splitter.flush(), parse, status):
-            yield chunk
-        for chunk in decoder.finish(status):
-            yield chunk
+        chunks, error = _read(decoder, splitter.flush_text(), framing, status, end=True)
+        if chunks:
+            yield chunks
+        if error is not None:
+            raise error
+
+
+def _read(
+    decoder: StreamDecoder, texts: list[str], framing: str, status: int, *, end: bool = False
+) -> tuple[list[StreamChunk], Exception | None]:
+    """The chunks of one read's frames (and of the end of the body when `end`), and the
+    error that stopped them if any, which the caller raises after passing the chunks on."""
+    chunks: list[StreamChunk] = []
+    try:
+        decoder.take(texts, framing, chunks, status)
+        if end:
+            chunks.extend(decoder.finish(status))
+    except Exception as exc:
+        return chunks, exc
+    return chunks, None
 
 
 def _falls_back(exc: LLMRingError) -> bool:
