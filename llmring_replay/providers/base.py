@@ -31,6 +31,7 @@ from json.scanner import make_scanner
 from typing import Any, ClassVar, cast
 
 import httpx
+from pydantic import BaseModel
 
 from llmring_replay.exceptions import ConfigurationError, ProviderResponseError
 from llmring_replay.framing import Event, parse_sse_text
@@ -168,6 +169,20 @@ _object_new = object.__new__
 _object_setattr = object.__setattr__
 
 
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    """The setter of one of pydantic's per-instance slots: its descriptor's `__set__`
+    costs less per call than `object.__setattr__`, which looks the name up first."""
+    slot = vars(BaseModel).get(name)
+    if slot is not None and hasattr(slot, "__set__"):
+        return cast(Callable[[Any, Any], None], slot.__set__)
+    return lambda chunk, value: _object_setattr(chunk, name, value)
+
+
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
+
+
 def _new_chunk(
     *,
     delta: str,
@@ -199,9 +214,9 @@ def _new_chunk(
             "provider_details": provider_details,
         },
     )
-    _object_setattr(chunk, "__pydantic_fields_set__", _CHUNK_FIELDS)
-    _object_setattr(chunk, "__pydantic_extra__", None)
-    _object_setattr(chunk, "__pydantic_private__", None)
+    _set_fields_set(chunk, _CHUNK_FIELDS)
+    _set_extra(chunk, None)
+    _set_private(chunk, None)
     return chunk
 
 
@@ -245,15 +260,25 @@ class StreamBuilder:
         """A chunk carrying text; `TypeError` when `delta` is not a string (rule 1)."""
         if delta.__class__ is not str:
             raise TypeError(f"the text is {type(delta).__name__}, not a string")
-        return _new_chunk(
-            delta=delta,
-            model=self.model,
-            finish_reason=None,
-            usage=None,
-            tool_calls=None,
-            reasoning=None,
-            provider_details=None,
+        # `_new_chunk` written out: most chunks of most streams are made here.
+        chunk = _object_new(StreamChunk)
+        _object_setattr(
+            chunk,
+            "__dict__",
+            {
+                "delta": delta,
+                "model": self.model,
+                "finish_reason": None,
+                "usage": None,
+                "tool_calls": None,
+                "reasoning": None,
+                "provider_details": None,
+            },
         )
+        _set_fields_set(chunk, _CHUNK_FIELDS)
+        _set_extra(chunk, None)
+        _set_private(chunk, None)
+        return chunk
 
     def reasoning(self, text: str) -> StreamChunk:
         """A chunk carrying thinking text only (`delta` stays empty); `text` must be a str."""
@@ -426,20 +451,6 @@ class StreamBuilder:
         )
 
 
-def _named_event(text: str) -> tuple[str, str | None] | None:
-    """The data and name of an `event:` line followed by one `data:` line (Anthropic's and
-    the Responses API's every event), `None` for any other event text."""
-    if text[:7] != "event: ":
-        return None
-    end = text.find("\n")
-    if text[end + 1 : end + 7] != "data: " or text.find("\n", end + 1) >= 0 or end < 8:
-        return None
-    name = text[7:end]
-    if name[-1] == "\r":
-        return None
-    return text[end + 7 :], name
-
-
 def _check_call(call_id: Any, name: Any, arguments: Any) -> None:
     if call_id is not None and call_id.__class__ is not str:
         raise TypeError(f"a tool call id is {type(call_id).__name__}, not a string")
@@ -503,14 +514,20 @@ class StreamDecoder(ABC):
                 elif text[:6] == "data: " and "\n" not in text:
                     append(feed(text[6:], None))
                 else:
-                    fields = _named_event(text)
-                    if fields is None:
-                        event = parse_sse_text(text)
-                        if event is None:
-                            continue
-                        fields = event.data, event.event
-                    data, name = fields
-                    append(feed(data, name))
+                    # `event: NAME` then `data: DATA`, nothing else (Anthropic's and the
+                    # Responses API's every event): read in place, not parsed.
+                    end = text.find("\n") if text[:7] == "event: " else -1
+                    if (
+                        end > 7
+                        and text[end + 1 : end + 7] == "data: "
+                        and text[end - 1] != "\r"
+                        and text.find("\n", end + 1) < 0
+                    ):
+                        append(feed(text[end + 7 :], text[7:end]))
+                        continue
+                    event = parse_sse_text(text)
+                    if event is not None:
+                        append(feed(event.data, event.event))
             except _UNREADABLE as exc:
                 where = f"frame {position}"
                 raise self._malformed(where, exc, status, text) from exc

@@ -168,7 +168,14 @@ class AnthropicStreamDecoder(StreamDecoder):
 
         The event name is not read: the data repeats it as its `type`."""
         data = parse_json(raw)
-        handler = self._events.get(data["type"])
+        kind = data["type"]
+        if kind == "content_block_delta":
+            # The hot path, a piece of text: `_block_delta` and `_text` written out.
+            delta = data["delta"]
+            if delta["type"] == "text_delta" and "index" in data:
+                text = delta.get("text")
+                return [self.builder.text(text)] if text else []
+        handler = self._events.get(kind)
         return handler(data) if handler is not None else []
 
     # -- events -------------------------------------------------------------------------

@@ -357,7 +357,14 @@ class GoogleStreamDecoder(StreamDecoder):
             return []
         candidate = candidates[0]
         content = candidate.get("content")
-        chunks = _parts_chunks(self.builder, content.get("parts")) if content else []
+        parts = content.get("parts") if content else None
+        part = parts[0] if parts.__class__ is list and len(parts) == 1 else None
+        if part.__class__ is dict and len(part) == 1 and "text" in part:
+            # The hot path, one part of plain text: `_part_chunk` written out.
+            text = part["text"]
+            chunks = [self.builder.text(text)] if text else []
+        else:
+            chunks = _parts_chunks(self.builder, parts)
         if "finishReason" in candidate:
             self._finish(candidate["finishReason"])
         return chunks
