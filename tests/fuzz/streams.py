@@ -226,7 +226,10 @@ def _reads(body: bytes, cuts: Sequence[int]) -> list[bytes]:
 def decode(fmt: Format, body: bytes, cuts: Sequence[int] = ()) -> Decoded:
     """Chunks and the error (a project exception) for `body` read in pieces ending at `cuts`.
 
-    Mirrors `service._decode`; anything but an `LLMRingError` propagates and fails the test.
+    The raw-frame path (`feed` + `parse` + `StreamDecoder.chunks`, as `cli decode` reads a
+    cassette): `service._decode` reads text frames (`feed_text` + `take`) and must give the
+    same (test_any_body_through_llmring). Anything but an `LLMRingError` propagates and
+    fails the test.
     """
     decoder = codec_for(fmt).stream_decoder(MODEL)
     splitter, parse = splitter_for(fmt.framing)

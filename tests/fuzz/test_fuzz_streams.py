@@ -90,6 +90,6 @@ async def _through_llmring(fmt: Format, body: bytes, seed: int) -> None:
 @FORMAT
 @given(data=st.data())
 def test_any_body_through_llmring(fmt: Format, data: st.DataObject) -> None:
-    # The harness's `decode` mirrors `service._decode`: this checks that it does.
+    # chat_stream (text frames, any read sizes) must decode as the harness's raw path does.
     body = data.draw(bodies(fmt), "body")
     asyncio.run(_through_llmring(fmt, body, data.draw(st.integers(0, 1000), "seed")))
