@@ -51,11 +51,9 @@ def test_frames_arrive_no_earlier_than_their_gaps() -> None:
     assert len(seen) == len(GAPS) == len(sim.sent)
     for index, (arrived, _) in enumerate(seen):
         assert arrived - started >= sum(GAPS[: index + 1]) - CLOCK_SLACK
-    arrivals = [arrived for arrived, _ in seen]
     for index in range(1, len(GAPS)):
-        # The client measures each gap; allow it a few ms of its own scheduling noise.
-        assert arrivals[index] - arrivals[index - 1] >= GAPS[index] - 0.005
-        # The server's own log shows the full gap between writes.
+        # The server's own log shows the full gap between writes. (Not the client's
+        # arrivals: a client descheduled past a gap reads two frames at once.)
         assert sim.sent[index].at - sim.sent[index - 1].at >= GAPS[index] - CLOCK_SLACK
 
 
