@@ -16,6 +16,11 @@ with contextlib.suppress(ImportError):
     import httpcore2  # noqa: F401
     import httpx2  # noqa: F401
 
+# The same for aiohttp (optional), which the inner runs of the SDK tests import through
+# google-genai: its session class, patched by interception, stays one class per run.
+with contextlib.suppress(ImportError):
+    import aiohttp  # noqa: F401
+
 # Fuzz tests (marker `fuzz`) are bounded in every run of the suite; `make fuzz` runs them
 # long with `--hypothesis-profile=fuzz`. The bounded profile is derandomized, so CI sees the
 # same inputs every time and a failure there is never a fluke of the draw.

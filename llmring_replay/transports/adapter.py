@@ -44,6 +44,7 @@ __all__ = [
     "going_live",
     "respond_async",
     "respond_sync",
+    "sending_live",
 ]
 
 #: How a request reaches the network: a transport's `handle_request` / `handle_async_request`.
@@ -61,8 +62,9 @@ def going_live() -> bool:
 
 
 @contextlib.contextmanager
-def _live_send(transport: CoreTransport) -> Iterator[float]:
-    """Around sending a request live: counted, marked as ours; yields when it was sent."""
+def sending_live(transport: CoreTransport) -> Iterator[float]:
+    """Around sending a request live for `transport`: counted, marked as ours (so no
+    interception takes it); yields when it was sent."""
     transport.live.sent += 1
     token = _GOING_LIVE.set(True)
     try:
@@ -202,7 +204,7 @@ def respond_sync(transport: CoreTransport, request: Any, send: SyncSend | None =
     index = transport.route(request, request.read())
     if index is None:
         send = send or transport.live.sync_sender(library)
-        with _live_send(transport) as started:
+        with sending_live(transport) as started:
             live = send(request)
         tee = _tee(transport, request, live, started, False)
         response = _recorded(library, live, library.sync_body(tee, request), request)
@@ -228,7 +230,7 @@ async def respond_async(
     index = transport.route(request, await request.aread())
     if index is None:
         send = send or transport.live.async_sender(library)
-        with _live_send(transport) as started:
+        with sending_live(transport) as started:
             live = await send(request)
         tee = _tee(transport, request, live, started, True)
         response = _recorded(library, live, library.async_body(tee, request), request)

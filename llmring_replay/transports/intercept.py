@@ -1,12 +1,14 @@
-"""Automatic interception: every httpx / httpx2 client in the process served by one transport.
+"""Automatic interception: every HTTP client in the process served by one transport.
 
-While an `Interception` is installed, the HTTP libraries' own transports
-(`httpx.HTTPTransport.handle_request`, `httpx.AsyncHTTPTransport.handle_async_request` and
-their httpx2 twins) hand each provider API request to our transport instead of the
-network: any client, sync or async, made before or during the interception, by the app,
-an SDK or upstream llmring, with no `http_client` argument. This is how respx and vcrpy
-reach clients a test cannot touch; patching the transport layer, not the SDKs, keeps every
-byte as a live run would see it.
+While an `Interception` is installed, the HTTP libraries' own client layers
+(`httpx.HTTPTransport.handle_request`, `httpx.AsyncHTTPTransport.handle_async_request`, their
+httpx2 twins, and `aiohttp.ClientSession._request`) hand each provider API request to our
+transport instead of the network: any client, sync or async, made before or during the
+interception, by the app, an SDK or upstream llmring, with no `http_client` argument. This
+is how respx and vcrpy reach clients a test cannot touch; patching the HTTP library, not the
+SDKs, keeps every byte as a live run would see it. aiohttp (google-genai's async client uses
+it whenever it is installed) is patched once something imports it (`on_import`), and its
+requests are answered by `aiohttp_adapter`; neither is imported before.
 
 Which requests: those the provider registry recognizes (`providers.registry.recognize`: a
 known provider host, or a provider API path on any host). So an app recording from the
@@ -26,6 +28,7 @@ from typing import Any
 
 from llmring_replay.providers.registry import recognize
 from llmring_replay.transports.adapter import CoreTransport, going_live, respond_async, respond_sync
+from llmring_replay.transports.on_import import Waiting, when_imported
 
 __all__ = ["Interception", "intercept", "is_provider_request"]
 
@@ -46,7 +49,7 @@ def _libraries() -> list[Any]:
 
 
 class Interception:
-    """Serves matching requests of every httpx / httpx2 client with `transport`.
+    """Serves matching requests of every httpx / httpx2 / aiohttp client with `transport`.
 
     `when(request)` chooses the requests (default: provider API requests). `install` and
     `uninstall` patch and restore the libraries; installs nest (the last one wins).
@@ -58,6 +61,7 @@ class Interception:
         self.transport = transport
         self.when = when
         self._saved: list[tuple[type, str, Any]] = []
+        self._aiohttp: Waiting | None = None
 
     def _target(self, request: Any) -> CoreTransport | None:
         # Our own sends to the network (recording through a transport we built) pass.
@@ -85,21 +89,41 @@ class Interception:
 
         return handle_async_request
 
+    def _session(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        async def _request(session: Any, method: str, url: Any, **options: Any) -> Any:
+            from llmring_replay.transports import aiohttp_adapter, aiohttp_call
+
+            send = functools.partial(original, session, method, url, **options)
+            call = aiohttp_call.call_of(session, method, url, options, send)
+            target = None if call is None else self._target(call.request)
+            if call is None or target is None:
+                return await send()
+            return await aiohttp_adapter.respond(target, call)
+
+        return _request
+
+    def _patch(self, cls: type, name: str, wrap: Callable[[Any], Any]) -> None:
+        original = cls.__dict__[name]
+        self._saved.append((cls, name, original))
+        setattr(cls, name, wrap(original))
+
     def install(self) -> None:
-        """Patch the libraries' transports (idempotent)."""
-        if self._saved:
+        """Patch the libraries (idempotent); aiohttp once it is imported."""
+        if self._saved or self._aiohttp is not None:
             return
         for module in _libraries():
-            for cls, name, wrap in (
-                (module.HTTPTransport, "handle_request", self._sync),
-                (module.AsyncHTTPTransport, "handle_async_request", self._async),
-            ):
-                original = cls.__dict__[name]
-                self._saved.append((cls, name, original))
-                setattr(cls, name, wrap(original))
+            self._patch(module.HTTPTransport, "handle_request", self._sync)
+            self._patch(module.AsyncHTTPTransport, "handle_async_request", self._async)
+        self._aiohttp = when_imported(
+            "aiohttp", lambda aiohttp: self._patch(aiohttp.ClientSession, "_request", self._session)
+        )
 
     def uninstall(self) -> None:
-        """Restore the libraries' transports."""
+        """Restore the libraries."""
+        if self._aiohttp is not None:
+            self._aiohttp.cancel()
+            self._aiohttp = None
         while self._saved:
             cls, name, original = self._saved.pop()
             setattr(cls, name, original)
