@@ -32,8 +32,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from llmring_replay.transports.adapter import CoreTransport, sending_live
+from llmring_replay.transports.aiohttp_body import aiohttp_error
 from llmring_replay.transports.aiohttp_call import Call
-from llmring_replay.transports.aiohttp_response import LiveResponse, aiohttp_error, client_response
+from llmring_replay.transports.aiohttp_response import LiveResponse, client_response
 from llmring_replay.transports.pacing import (
     Steps,
     async_now,

@@ -15,7 +15,7 @@ import aiohttp
 import httpx
 from aiohttp.helpers import sentinel
 
-from llmring_replay.transports.aiohttp_response import PacedContent
+from llmring_replay.transports.aiohttp_body import PacedContent
 
 __all__ = ["Call", "Send", "call_of"]
 
