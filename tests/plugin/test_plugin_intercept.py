@@ -1,5 +1,6 @@
-"""Automatic interception: every httpx / httpx2 client's provider requests are served by the
-test's cassette, with no `http_client` argument; other requests pass through untouched.
+"""Automatic interception: every httpx / httpx2 client's and aiohttp session's provider
+requests are served by the test's cassette, with no `http_client` argument; other requests
+pass through untouched.
 
 The inner project records from the simulator, then replays with the simulator stopped and
 the base URLs still pointing at its dead port: a request that was not intercepted would
@@ -7,6 +8,8 @@ fail to connect.
 """
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
@@ -18,6 +21,7 @@ APP = """\
 import json
 import os
 
+import aiohttp
 import httpx
 import httpx2
 import pytest
@@ -61,6 +65,14 @@ async def test_async_clients(llm_cassette, library):
     assert early == late == "Hi there"
 
 
+async def test_aiohttp_sessions(llm_cassette):
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url(), json=BODY) as response:
+            lines = [line.decode() async for line in response.content]
+    assert text(lines) == "Hi there"
+    assert len(lines) > 2  # read frame by frame
+
+
 def test_an_sdk_client_made_before_the_test(llm_cassette):
     stream = SDK.chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "Hi"}], stream=True
@@ -97,8 +109,8 @@ def test_the_transport_route(llm_cassette, library, asynchronous):
             body = client.post(url(), json=BODY).text
     assert text(body.splitlines()) == "Hi there"
 """
-TESTS = 2 + 2 + 1 + 1 + 4
-PROVIDER_REQUESTS = 2 * 2 + 2 * 2 + 1 + 1 + 4
+TESTS = 2 + 2 + 1 + 1 + 1 + 4
+PROVIDER_REQUESTS = 2 * 2 + 2 * 2 + 1 + 1 + 1 + 4
 
 
 def test_every_client_is_served_by_the_cassette(
@@ -106,6 +118,7 @@ def test_every_client_is_served_by_the_cassette(
 ) -> None:
     pytest.importorskip("httpx2")
     pytest.importorskip("openai")
+    pytest.importorskip("aiohttp")
     make_project(pytester)
     pytester.makepyfile(test_app=APP)
     offline(monkeypatch)
@@ -124,12 +137,18 @@ def test_every_client_is_served_by_the_cassette(
 OPT_OUT = """\
 import os
 
+import aiohttp
 import httpx
 import pytest
 
 def test_not_intercepted(llm_cassette):
     with pytest.raises(httpx.ConnectError):  # the dead port, reached: nothing intercepted
         httpx.post(os.environ["OLLAMA_BASE_URL"] + "/api/chat", json={})
+
+async def test_aiohttp_not_intercepted(llm_cassette):
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.ClientConnectorError):  # the dead port too
+            await session.post(os.environ["OLLAMA_BASE_URL"] + "/api/chat", json={})
 """
 
 
@@ -141,10 +160,13 @@ def test_not_intercepted(llm_cassette):
 def test_interception_can_be_turned_off(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ini: str, marker: str
 ) -> None:
+    pytest.importorskip("aiohttp")
     make_project(pytester, ini_extra=ini)
-    pytester.makepyfile(test_off=OPT_OUT.replace("def test_", marker + "def test_"))
+    tests = re.sub("^(async )?def test_", lambda m: marker + m[0], OPT_OUT, flags=re.M)
+    pytester.makepyfile(test_off=tests)
     from llmring_replay.cassette import Cassette
 
-    Cassette(path=pytester.path / "cassettes" / "test_off" / "test_not_intercepted.yaml").save()
+    for name in ("test_not_intercepted", "test_aiohttp_not_intercepted"):
+        Cassette(path=pytester.path / "cassettes" / "test_off" / f"{name}.yaml").save()
     monkeypatch.setenv("OLLAMA_BASE_URL", "http://127.0.0.1:9")  # discard port: refused
-    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.runpytest().assert_outcomes(passed=2)

@@ -210,6 +210,36 @@ def test_without_httpx2_everything_else_works(tmp_path: Path) -> None:
     assert "no httpx2:" in done.stdout and "pip install" in done.stdout
 
 
+def test_without_aiohttp_interception_serves_httpx(tmp_path: Path) -> None:
+    # aiohttp is optional too: hidden, interception still serves httpx, leaves no import
+    # hook behind, and an app importing aiohttp gets the ImportError it would anyway.
+    path = tmp_path / "c.yaml"
+    cassette().save(path)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["aiohttp"] = None  # import aiohttp now raises ImportError
+        import httpx
+        from llmring_replay.cassette import Cassette
+        from llmring_replay.transports import ReplayTransport, intercept
+        hooks = list(sys.meta_path)
+        with intercept(ReplayTransport(Cassette.load({str(path)!r}))):
+            text = httpx.post({URL!r}, content={request_body()!r}).text
+            try:
+                import aiohttp
+            except ImportError:
+                print("no aiohttp")
+        assert sys.meta_path == hooks, sys.meta_path
+        print(text.count("\\n"))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["no", "aiohttp", str(len(LINES))]
+
+
 def test_trio_replays_on_trios_clock_which_a_mock_clock_virtualizes() -> None:
     trio_testing = pytest.importorskip("trio.testing")
     offsets = [1.0, 30.0, 60.0, 90.0]  # minutes of replay, in no wall time at all
