@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ from typing import Any
 import anyio
 import pytest
 
-__all__ = ["KINDS", "Kind", "Seen"]
+__all__ = ["KINDS", "Kind", "Seen", "python"]
 
 
 @dataclass
@@ -130,3 +133,13 @@ KINDS = [
     Kind("httpx2", True),
     Kind("httpx2", True, "trio"),
 ]
+
+
+def python(script: str) -> str:
+    """Run `script` (dedented) in a fresh interpreter, as a process whose imports are its
+    own (a library hidden, or imported late); what it printed. It must exit 0."""
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

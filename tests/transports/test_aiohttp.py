@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import subprocess
-import sys
-import textwrap
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +22,7 @@ from llmring_replay.faults import Disconnect, RateLimit, StallBeforeFirstByte
 from llmring_replay.simulator import Script, SimulatorServer
 from llmring_replay.transports import CassetteTransport, RecordingTransport, ReplayTransport
 from llmring_replay.transports.intercept import intercept
-from tests.transports.kinds import Seen
+from tests.transports.kinds import Seen, python
 from tests.transports.test_client_kinds import LINES, OFFSETS, URL, cassette, request_body
 
 aiohttp = pytest.importorskip("aiohttp")
@@ -302,7 +299,7 @@ def test_aiohttp_imported_after_interception_began_is_served(tmp_path: Path) -> 
     # interception (an SDK imported lazily) is patched as the import happens.
     path = tmp_path / "c.yaml"
     cassette().save(path)
-    script = textwrap.dedent(
+    stdout = python(
         f"""
         import asyncio, sys
         from llmring_replay.cassette import Cassette
@@ -320,8 +317,4 @@ def test_aiohttp_imported_after_interception_began_is_served(tmp_path: Path) -> 
         assert not hasattr(aiohttp.ClientSession._request, "__wrapped__")  # restored
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(len(LINES))
+    assert stdout.strip() == str(len(LINES))

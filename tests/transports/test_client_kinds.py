@@ -5,9 +5,6 @@ per behaviour, parametrized over the kinds (`kinds.KINDS`)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import anyio
@@ -20,7 +17,7 @@ from llmring_replay.faults import Disconnect, RateLimit
 from llmring_replay.simulator import Script, SimulatorServer
 from llmring_replay.transports import CassetteTransport, RecordingTransport, ReplayTransport
 from llmring_replay.transports.intercept import intercept
-from tests.transports.kinds import KINDS, Kind, Seen
+from tests.transports.kinds import KINDS, Kind, Seen, python
 
 URL = "http://127.0.0.1:11434/api/chat"
 OFFSETS = [0.02, 0.05, 0.06, 0.1]
@@ -185,7 +182,7 @@ def test_without_httpx2_everything_else_works(tmp_path: Path) -> None:
     # httpx2 is optional: hide it, import the package, replay through httpx.
     path = tmp_path / "c.yaml"
     cassette().save(path)
-    script = textwrap.dedent(
+    stdout = python(
         f"""
         import sys
         sys.modules["httpx2"] = None  # import httpx2 now raises ImportError
@@ -203,11 +200,7 @@ def test_without_httpx2_everything_else_works(tmp_path: Path) -> None:
             print("no httpx2:", exc)
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert "no httpx2:" in done.stdout and "pip install" in done.stdout
+    assert "no httpx2:" in stdout and "pip install" in stdout
 
 
 def test_without_aiohttp_interception_serves_httpx(tmp_path: Path) -> None:
@@ -215,7 +208,7 @@ def test_without_aiohttp_interception_serves_httpx(tmp_path: Path) -> None:
     # hook behind, and an app importing aiohttp gets the ImportError it would anyway.
     path = tmp_path / "c.yaml"
     cassette().save(path)
-    script = textwrap.dedent(
+    stdout = python(
         f"""
         import sys
         sys.modules["aiohttp"] = None  # import aiohttp now raises ImportError
@@ -233,11 +226,7 @@ def test_without_aiohttp_interception_serves_httpx(tmp_path: Path) -> None:
         print(text.count("\\n"))
         """
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["no", "aiohttp", str(len(LINES))]
+    assert stdout.split() == ["no", "aiohttp", str(len(LINES))]
 
 
 def test_trio_replays_on_trios_clock_which_a_mock_clock_virtualizes() -> None:
