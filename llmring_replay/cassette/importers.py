@@ -239,19 +239,24 @@ def _message(data: bytes) -> tuple[list[str], dict[str, list[str]], bytes]:
 def _httprr_interaction(request_data: bytes, response_data: bytes) -> Interaction:
     start, request_headers, request_body = _message(request_data)
     method, target = start[0], start[1]
+    if not method:
+        raise ValueError("the request line starts with no method")
     if target.startswith("/"):  # origin-form: the host comes from the Host header
         target = f"http://{first_header(request_headers, 'host')}{target}"
     problem = url_problem(target)
     if problem is not None:
         raise ValueError(problem)
     status_line, headers, body = _message(response_data)
+    status = int(status_line[1])
+    if not 100 <= status <= 599:  # what every loader of the converted cassette requires
+        raise ValueError(f"expected an HTTP status (100-599), got {status}")
     if "chunked" in (first_header(headers, "transfer-encoding") or "").lower():
         body = dechunk(body)
         headers.pop("transfer-encoding", None)
     return Interaction(
         request=RecordedRequest(method.upper(), target, request_headers, request_body or None),
         response=RecordedResponse(
-            status=int(status_line[1]),
+            status=status,
             reason=status_line[2] if len(status_line) > 2 else "",
             headers=headers,
             body=body,

@@ -155,6 +155,17 @@ BROKEN: dict[str, tuple[str, str, str]] = {
         "record 0",
         "Invalid IPv6 URL",
     ),
+    # Found by the fuzzer: both loaded, and the cassette they gave failed to load once saved.
+    "httprr status out of range": (
+        "httprr trace v1\n32 17\nGET http://x/ HTTP/1.1\r\nA: b\r\n\r\nHTTP/1.1 2 OK\r\n\r\n",
+        "record 0",
+        "expected an HTTP status (100-599), got 2",
+    ),
+    "httprr request line without a method": (
+        "httprr trace v1\n29 19\n http://x/ HTTP/1.1\r\nA: b\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+        "record 0",
+        "no method",
+    ),
 }
 
 
