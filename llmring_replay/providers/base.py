@@ -46,6 +46,7 @@ __all__ = [
     "call_arguments",
     "derived_call_id",
     "drop_none",
+    "is_derived_call_id",
     "other_keys",
     "parse_json",
     "parse_json_object",
@@ -114,7 +115,26 @@ def derived_call_id(position: int, name: str, arguments: str) -> str:
     request builders find from the id through the assistant message that made the call.
     """
     digest = hashlib.sha256(json.dumps([position, name, arguments]).encode()).hexdigest()
-    return f"call_{digest[:24]}"
+    return f"{_DERIVED_PREFIX}{digest[:_DERIVED_DIGITS]}"
+
+
+_DERIVED_PREFIX = "call_"
+_DERIVED_DIGITS = 24
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_derived_call_id(call_id: str) -> bool:
+    """Whether `call_id` has the form `derived_call_id` gives (so no provider sent it).
+
+    Request builders send a provider's own ids back (Gemini's `functionCall.id` to its
+    `functionResponse.id`) and keep derived ones to themselves: the provider never made them.
+    """
+    digits = call_id.removeprefix(_DERIVED_PREFIX)
+    return (
+        len(call_id) == len(_DERIVED_PREFIX) + _DERIVED_DIGITS
+        and call_id.startswith(_DERIVED_PREFIX)
+        and set(digits) <= _HEX
+    )
 
 
 def parse_json_object(content: str) -> dict[str, Any] | None:

@@ -19,6 +19,8 @@ The wire format's surprises, each handled here:
   whose reason (`API_KEY_INVALID`) hides in `details`, and a 429's delay in a `RetryInfo`.
 - Roles are `user` and `model`. Tool results are `user` content with `functionResponse` parts
   keyed by function *name*, which OpenAI-shaped tool messages lack: we look it up by call id.
+  A call Gemini gave an id keeps it: the replayed `functionCall` and its `functionResponse`
+  carry it back (the API matches them by it when present); a derived id is never sent.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from llmring_replay.providers.base import (
     StreamDecoder,
     call_arguments,
     drop_none,
+    is_derived_call_id,
     parse_json,
     token_count,
 )
@@ -130,6 +133,7 @@ class _Conversation:
         self.system_parts: list[dict[str, Any]] = []
         self.contents: list[dict[str, Any]] = []
         self._names: dict[str, str] = {}  # tool call id -> function name
+        self._sent_ids: set[str] = set()  # ids Gemini gave its calls (never derived ones)
         self._results: list[dict[str, Any]] | None = None  # the open run of tool results
 
     def add(self, message: Message) -> None:
@@ -152,14 +156,14 @@ class _Conversation:
         for call in message.tool_calls or ():
             function = call.get("function") or {}
             name = function.get("name", "")
-            if call.get("id"):
-                self._names[call["id"]] = name
-            part = {
-                "functionCall": {
-                    "name": name,
-                    "args": call_arguments(call, "Gemini"),
-                }
-            }
+            function_call: dict[str, Any] = {"name": name, "args": call_arguments(call, "Gemini")}
+            call_id = call.get("id")
+            if call_id:
+                self._names[call_id] = name
+                if not is_derived_call_id(call_id):
+                    self._sent_ids.add(call_id)
+                    function_call["id"] = call_id
+            part: dict[str, Any] = {"functionCall": function_call}
             # Gemini 3 refuses a replayed call without its signature; we take it where
             # Google's OpenAI-compatible API puts it.
             signature = ((call.get("extra_content") or {}).get("google") or {}).get(
@@ -181,8 +185,10 @@ class _Conversation:
             # Results of one model turn go together in one content, as Gemini expects.
             self._results = []
             self.contents.append({"role": "user", "parts": self._results})
-        response = _tool_response(message.content)
-        self._results.append({"functionResponse": {"name": name, "response": response}})
+        result = {"name": name, "response": _tool_response(message.content)}
+        if message.tool_call_id in self._sent_ids:
+            result = {"id": message.tool_call_id, **result}
+        self._results.append({"functionResponse": result})
 
 
 def _generation_config(request: LLMRequest) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from llmring_replay.exceptions import (
 )
 from llmring_replay.framing import splitter_for
 from llmring_replay.providers import codec_class
-from llmring_replay.providers.base import ProviderConfig, derived_call_id
+from llmring_replay.providers.base import ProviderConfig, derived_call_id, is_derived_call_id
 from llmring_replay.providers.errors import to_exception
 from llmring_replay.providers.gemini.codec import GoogleCodec
 from llmring_replay.schemas import LLMRequest, Message, StreamChunk
@@ -530,20 +530,63 @@ def test_tools_calls_and_results() -> None:
         {
             "role": "model",
             "parts": [
-                {"functionCall": {"name": "weather", "args": {"city": "Rome"}}},
-                {"functionCall": {"name": "time", "args": {}}},
+                {"functionCall": {"name": "weather", "args": {"city": "Rome"}, "id": "c1"}},
+                {"functionCall": {"name": "time", "args": {}, "id": "c2"}},
             ],
         },
-        # Both results in one user content, each named after the call it answers.
+        # Both results in one user content, each named after the call it answers and
+        # carrying its id.
         {
             "role": "user",
             "parts": [
-                {"functionResponse": {"name": "time", "response": {"result": "12:00"}}},
-                {"functionResponse": {"name": "weather", "response": {"temp": 21}}},
+                {
+                    "functionResponse": {
+                        "id": "c2",
+                        "name": "time",
+                        "response": {"result": "12:00"},
+                    }
+                },
+                {
+                    "functionResponse": {
+                        "id": "c1",
+                        "name": "weather",
+                        "response": {"temp": 21},
+                    }
+                },
             ],
         },
         {"role": "user", "parts": [{"text": "Thanks"}]},
     ]
+
+
+def test_call_ids_gemini_sent_go_back_and_derived_ones_do_not() -> None:
+    # The decoded answer: `add` came without an id (derived), `multiply` with Gemini's own.
+    calls = _assert_one_final(decode(PARALLEL_CALLS_STREAM)).tool_calls or []
+    derived, sent = (call["id"] for call in calls)
+    assert is_derived_call_id(derived) and not is_derived_call_id(sent)
+    request = LLMRequest(
+        messages=[
+            Message(role="user", content="Add and multiply 2 and 3"),
+            Message(role="assistant", content="", tool_calls=calls),
+            Message(role="tool", tool_call_id=sent, content="6"),
+            Message(role="tool", tool_call_id=derived, content="5"),
+        ]
+    )
+    model_turn, results = _body(request)["contents"][1:]
+    assert [part["functionCall"] for part in model_turn["parts"]] == [
+        {"name": "add", "args": {"b": 3, "a": 2}},
+        {"name": "multiply", "args": {"a": 2, "b": 3}, "id": "call-7"},
+    ]
+    assert [part["functionResponse"] for part in results["parts"]] == [
+        {"id": "call-7", "name": "multiply", "response": {"result": "6"}},
+        {"name": "add", "response": {"result": "5"}},
+    ]
+
+
+def test_only_the_derived_form_counts_as_derived() -> None:
+    assert is_derived_call_id(derived_call_id(3, "f", "{}"))
+    for real in ("call-7", "1", "call_", "call_" + "0" * 23, "call_" + "G" * 24, "x" * 29):
+        assert not is_derived_call_id(real), real
 
 
 def test_thought_signature_of_a_replayed_call_is_sent_back() -> None:
@@ -556,7 +599,7 @@ def test_thought_signature_of_a_replayed_call_is_sent_back() -> None:
     request = LLMRequest(messages=[Message(role="assistant", content=None, tool_calls=[call])])
     part = _body(request)["contents"][0]["parts"][0]
     assert part == {
-        "functionCall": {"name": "weather", "args": {}},
+        "functionCall": {"name": "weather", "args": {}, "id": "c1"},
         "thoughtSignature": "c2lnbmF0dXJl",
     }
 
