@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any, cast
 
 from llmring_replay.exceptions import ConfigurationError
 
-__all__ = ["virtual_clock"]
+__all__ = ["is_virtual", "virtual_clock"]
 
 
 @contextlib.contextmanager
@@ -62,3 +63,31 @@ def virtual_clock() -> Iterator[asyncio.AbstractEventLoop]:
         patched.setup_looptime(start=real_now, _enabled=False)
     with patched.looptime_enabled():
         yield loop
+
+
+def is_virtual() -> bool:
+    """Whether the running event loop's clock is virtual now: inside `virtual_clock()` (or
+    any looptime-enabled loop), or trio under a `MockClock`. `False` outside async code."""
+    clock = _trio_clock()
+    if clock is not None:
+        import trio.testing
+
+        return isinstance(clock, trio.testing.MockClock)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return bool(getattr(loop, "looptime_on", False))
+
+
+def _trio_clock() -> object | None:
+    """The clock of the trio run this code is in, else `None` (trio is optional: only a
+    trio run imported it)."""
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return None
+    try:
+        clock: object = trio.lowlevel.current_clock()
+    except RuntimeError:  # not inside trio.run
+        return None
+    return clock

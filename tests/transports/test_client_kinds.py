@@ -229,6 +229,35 @@ def test_without_aiohttp_interception_serves_httpx(tmp_path: Path) -> None:
     assert stdout.split() == ["no", "aiohttp", str(len(LINES))]
 
 
+def test_async_replay_needs_no_sniffio(tmp_path: Path) -> None:
+    # sniffio is no dependency of ours (anyio no longer brings it; trio and the SDKs do):
+    # hide it, then replay paced on asyncio and on the virtual clock.
+    path = tmp_path / "c.yaml"
+    cassette().save(path)
+    out = python(
+        f"""
+        import asyncio, contextlib, sys
+        sys.modules["sniffio"] = None  # import sniffio now raises ImportError
+        import httpx
+        from llmring_replay.cassette import Cassette
+        from llmring_replay.clock import is_virtual, virtual_clock
+        from llmring_replay.transports import ReplayTransport
+
+        async def main():
+            cassette = Cassette.load({str(path)!r})
+            transport = ReplayTransport(cassette, "recorded", allow_repeats=True)
+            async with httpx.AsyncClient(transport=transport) as client:
+                for clock in (contextlib.nullcontext(), virtual_clock()):
+                    with clock:
+                        response = await client.post({URL!r}, content={request_body()!r})
+                        print(is_virtual(), response.text.count("\\n"))
+
+        asyncio.run(main())
+        """
+    )
+    assert out.split() == ["False", str(len(LINES)), "True", str(len(LINES))]
+
+
 def test_trio_replays_on_trios_clock_which_a_mock_clock_virtualizes() -> None:
     trio_testing = pytest.importorskip("trio.testing")
     offsets = [1.0, 30.0, 60.0, 90.0]  # minutes of replay, in no wall time at all

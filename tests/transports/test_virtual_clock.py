@@ -10,7 +10,7 @@ import pytest
 
 from llmring_replay import LLMRequest, Message, ProviderTimeoutError
 from llmring_replay.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
-from llmring_replay.clock import virtual_clock
+from llmring_replay.clock import is_virtual, virtual_clock
 from llmring_replay.service import LLMRing
 from llmring_replay.transports import ReplayTransport
 
@@ -124,3 +124,38 @@ async def test_virtual_time_goes_on_from_the_loops_clock_in_every_block() -> Non
     assert again >= left
     # After a block the loop's real clock runs again, behind the virtual one (documented).
     assert loop.time() < left
+
+
+async def test_frames_land_exactly_while_the_real_clock_keeps_pace() -> None:
+    # A loaded machine lets the real clock keep pace with the virtual one; here the app
+    # blocks for each gap. Frames must still land exactly on the virtual clock (guessing
+    # "virtual" from how far loop.time() is from the real clock made them 0.5 ms early).
+    offsets = [0.02, 0.04, 0.06, 0.08]
+    ring = LLMRing(transport=ReplayTransport(slow_cassette(offsets), "recorded"))
+    seen = []
+    with virtual_clock() as loop:
+        start, real_start = loop.time(), time.monotonic()
+        async for _ in ring.chat_stream(request()):
+            seen.append(loop.time() - start)
+            time.sleep(max(0.0, seen[-1] - (time.monotonic() - real_start)))
+    await ring.aclose()
+    assert seen == pytest.approx(offsets, abs=1e-6)
+
+
+async def test_is_virtual_only_inside_the_block() -> None:
+    assert not is_virtual()
+    with virtual_clock():
+        assert is_virtual()
+    assert not is_virtual()
+
+
+def test_is_virtual_knows_trios_mock_clock() -> None:
+    trio = pytest.importorskip("trio")
+    trio_testing = pytest.importorskip("trio.testing")
+
+    async def check() -> bool:
+        return is_virtual()
+
+    assert trio.run(check, clock=trio_testing.MockClock()) is True
+    assert trio.run(check) is False
+    assert not is_virtual()  # no event loop at all
