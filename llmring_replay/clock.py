@@ -22,6 +22,16 @@ Where time starts and what happens after the block:
 
 looptime's own pytest plugin is not needed (and is kept off by llmring-replay's plugin
 unless a run asks for it with `-p looptime_plugin`).
+
+Recording needs the real clock: waiting on a live server looks idle to a virtual clock,
+which then jumps straight to the client's read timeout. So a request that would go to the
+network while the clock is virtual (`is_virtual`) is refused with a `ConfigurationError`
+saying so; record on the real clock, replay under the virtual one:
+
+```python
+with contextlib.nullcontext() if llm_cassette.recording else virtual_clock():
+    ...
+```
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from typing import Any, cast
 
 from llmring_replay.exceptions import ConfigurationError
 
-__all__ = ["is_virtual", "virtual_clock"]
+__all__ = ["is_virtual", "refuse_live_request", "virtual_clock"]
 
 
 @contextlib.contextmanager
@@ -91,3 +101,17 @@ def _trio_clock() -> object | None:
     except RuntimeError:  # not inside trio.run
         return None
     return clock
+
+
+def refuse_live_request(method: str, url: str) -> None:
+    """Raise `ConfigurationError` if a request to the network (`method url`, to be
+    recorded) would be made while the running loop's clock is virtual (see the module
+    docstring: it would wait for the client's timeout instead of the server)."""
+    if is_virtual():
+        raise ConfigurationError(
+            f"cannot record {method} {url} under a virtual clock (virtual_clock(), looptime, "
+            "trio's MockClock): waiting for a live server looks idle to it, so its time "
+            "would jump to the client's timeout. Record on the real clock and replay under "
+            "the virtual one, e.g. `with contextlib.nullcontext() if llm_cassette.recording "
+            "else virtual_clock():`"
+        )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 
+from llmring_replay.clock import refuse_live_request
 from llmring_replay.loops import PerLoopTransport
 from llmring_replay.transports.libraries import Library, library_of
 from llmring_replay.transports.modes import Core
@@ -229,6 +230,7 @@ async def respond_async(
     start = async_now()
     index = transport.route(request, await request.aread())
     if index is None:
+        refuse_live_request(request.method, str(request.url))  # a virtual clock cannot wait
         send = send or transport.live.async_sender(library)
         with sending_live(transport) as started:
             live = await send(request)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
+import httpx
 import pytest
 
-from llmring_replay import LLMRequest, Message, ProviderTimeoutError
+from llmring_replay import ConfigurationError, LLMRequest, Message, ProviderTimeoutError
 from llmring_replay.cassette import Cassette, Interaction, RecordedRequest, RecordedResponse
 from llmring_replay.clock import is_virtual, virtual_clock
-from llmring_replay.service import LLMRing
-from llmring_replay.transports import ReplayTransport
+from llmring_replay.service import PLACEHOLDER_KEY, LLMRing
+from llmring_replay.simulator import Script, SimulatorServer
+from llmring_replay.transports import CassetteTransport, ReplayTransport
 
 URL = "http://localhost:11434/api/chat"
 OFFSETS = [0.8, 1.3, 2.0, 2.1, 3.6, 5.0]
@@ -159,3 +162,49 @@ def test_is_virtual_knows_trios_mock_clock() -> None:
     assert trio.run(check, clock=trio_testing.MockClock()) is True
     assert trio.run(check) is False
     assert not is_virtual()  # no event loop at all
+
+
+async def test_recording_under_a_virtual_clock_is_refused_with_the_way_out(
+    tmp_path: Path,
+) -> None:
+    # Waiting on a live server looks idle to a virtual clock: it would jump to the client's
+    # timeout. So nothing goes out, nothing is written, and the error says what to do.
+    path = tmp_path / "recorded.yaml"
+    with SimulatorServer(Script(text="Hi there")) as sim:
+        base_url = sim.base_url_for("ollama")
+        transport = CassetteTransport(path, "once")
+        async with LLMRing(transport=transport) as ring:
+            ring.register_provider("ollama", api_key=PLACEHOLDER_KEY, base_url=base_url)
+            with virtual_clock(), pytest.raises(ConfigurationError) as refused:
+                [chunk async for chunk in ring.chat_stream(request())]
+            assert "under a virtual clock" in str(refused.value)
+            assert "/api/chat" in str(refused.value)  # names the request
+            assert "llm_cassette.recording" in str(refused.value)  # and the way out
+            assert list(sim.requests) == []
+            # The same request on the real clock records; then it replays under the virtual.
+            text = "".join([chunk.delta async for chunk in ring.chat_stream(request())])
+        assert text == "Hi there"
+    assert path.exists() and transport.live.sent == 1
+    replay = LLMRing(transport=CassetteTransport(path, "none"))
+    replay.register_provider("ollama", api_key=PLACEHOLDER_KEY, base_url=base_url)
+    with virtual_clock():
+        replayed = "".join([chunk.delta async for chunk in replay.chat_stream(request())])
+    await replay.aclose()
+    assert replayed == text
+
+
+async def test_a_sync_client_records_under_a_virtual_clock(tmp_path: Path) -> None:
+    # A sync client blocks the loop while it waits for the server, so the virtual clock
+    # cannot jump meanwhile: recording through it is not refused.
+    path = tmp_path / "recorded.yaml"
+    with SimulatorServer(Script(text="Hi there")) as sim:
+        transport = CassetteTransport(path, "once")
+        url = sim.base_url_for("ollama") + "/api/chat"
+        body = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]}
+        with virtual_clock(), httpx.Client(transport=transport) as client:
+            assert is_virtual()
+            with client.stream("POST", url, json=body) as response:
+                lines = [line for line in response.iter_lines() if line]
+    assert transport.live.sent == 1 and len(sim.requests) == 1
+    assert "".join(json.loads(line)["message"]["content"] for line in lines) == "Hi there"
+    assert Cassette.load(path).interactions[0].request.uri == url
