@@ -35,6 +35,16 @@ async def replay(provider: str, faults: list[Fault]) -> tuple[Outcome, float]:
     return outcome, wall
 
 
+def cost_no_wall_time(outcome: Outcome, wall: float) -> None:
+    """The seconds the stream took on the virtual clock took less wall time than that.
+
+    Measured against the virtual time, never a fixed bound: a replay on the real clock takes
+    at least as long as the virtual time, while a loaded machine may need a second for a
+    virtual one (a 0.5 s bound failed under load)."""
+    assert outcome.elapsed > 2  # seconds of stall: the margin for a busy machine
+    assert wall < outcome.elapsed
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_stall_before_first_byte_longer_than_timeout_raises(provider: str) -> None:
     outcome, wall = await replay(provider, [StallBeforeFirstByte(60)])
@@ -43,7 +53,7 @@ async def test_stall_before_first_byte_longer_than_timeout_raises(provider: str)
     assert "timed out" in str(outcome.error)
     assert outcome.text == ""
     assert outcome.elapsed == pytest.approx(TIMEOUT, abs=1e-3)  # the timeout, not the stall
-    assert wall < 0.5
+    cost_no_wall_time(outcome, wall)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -56,7 +66,7 @@ async def test_stall_between_frames_longer_than_timeout_raises_after_the_chunks(
     assert not outcome.finished
     # The read timeout counts from frame 5, which arrived at 5 intervals.
     assert outcome.elapsed == pytest.approx(5 * INTERVAL + TIMEOUT, abs=1e-3)
-    assert wall < 0.5
+    cost_no_wall_time(outcome, wall)
 
 
 async def test_stall_shorter_than_timeout_only_delays() -> None:
@@ -66,7 +76,7 @@ async def test_stall_shorter_than_timeout_only_delays() -> None:
     # Ollama: one chunk per frame; frame n was recorded at n intervals.
     expected = [4 + n * INTERVAL + (9 if n > 2 else 0) for n in range(1, 8)]
     assert outcome.times == pytest.approx(expected, abs=1e-3)
-    assert wall < 0.5
+    cost_no_wall_time(outcome, wall)
 
 
 async def test_a_stalled_rate_limit_arrives_late() -> None:
@@ -74,4 +84,4 @@ async def test_a_stalled_rate_limit_arrives_late() -> None:
     assert isinstance(outcome.error, ProviderRateLimitError)
     assert outcome.error.retry_after == 1
     assert outcome.elapsed == pytest.approx(3, abs=1e-3)
-    assert wall < 0.5
+    cost_no_wall_time(outcome, wall)

@@ -80,7 +80,9 @@ async def test_five_second_stream_in_virtual_time() -> None:
         seen = [loop.time() - start async for _ in ring.chat_stream(request())]
     wall = time.perf_counter() - wall
     await ring.aclose()
-    assert wall < 0.5
+    # Less wall time than the 5 virtual seconds (which a real-clock replay needs at least),
+    # not a fixed bound: a loaded machine may take a second.
+    assert wall < seen[-1]
     # One chunk per text frame, then the final chunk on the done line.
     assert seen == pytest.approx(OFFSETS, abs=1e-3)
 
@@ -100,7 +102,7 @@ async def test_stall_longer_than_timeout_raises_in_virtual_time() -> None:
     await ring.aclose()
     assert deltas == ["w0 ", "w1 "]  # what arrived before the stall was delivered
     assert waited == pytest.approx(0.2 + 10, abs=1e-3)  # the read timeout, counted from frame 2
-    assert time.perf_counter() - wall < 0.5
+    assert time.perf_counter() - wall < waited  # the 10 s of waiting cost no wall time
 
 
 async def test_speed_policy_halves_the_gaps() -> None:
