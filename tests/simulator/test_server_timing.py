@@ -55,6 +55,8 @@ def test_frames_arrive_no_earlier_than_their_gaps() -> None:
         # The server's own log shows the full gap between writes. (Not the client's
         # arrivals: a client descheduled past a gap reads two frames at once.)
         assert sim.sent[index].at - sim.sent[index - 1].at >= GAPS[index] - CLOCK_SLACK
+        # So no frame reaches the client sooner than its gap after the previous one left.
+        assert seen[index][0] >= sim.sent[index - 1].at + GAPS[index] - CLOCK_SLACK
 
 
 def test_client_sees_frame_one_before_frame_two_is_sent() -> None:
