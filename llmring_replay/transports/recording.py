@@ -27,6 +27,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, I
 from datetime import datetime, timezone
 from typing import Any, TypedDict
 
+import anyio
 from typing_extensions import Unpack
 
 from llmring_replay.cassette import (
@@ -151,6 +152,8 @@ class Tee:
         self.loop = current_loop() if asynchronous else None
         self.reads: Any = None
         self.tee_reads: AsyncGenerator[bytes, None] | None = None
+        #: Set once `aclose` has finished; made by the first `aclose`.
+        self._closed: anyio.Event | None = None
 
     def __iter__(self) -> Iterator[bytes]:
         self.reads = iter(self.live)
@@ -180,17 +183,26 @@ class Tee:
             self.live.close()
 
     async def aclose(self) -> None:
-        """`close` for async streams."""
-        if self.tee_reads is not None:
-            await self.tee_reads.aclose()
+        """`close` for async streams. Two closes can overlap on one loop (an abandoned
+        generator is closed by the loop in a task of its own while the transport closes):
+        the second waits for the first, which reads the rest, instead of reading too."""
+        if self._closed is not None:
+            await self._closed.wait()
+            return
+        self._closed = anyio.Event()
         try:
+            if self.tee_reads is not None:
+                await self.tee_reads.aclose()
             if not self.recording.done:
                 with self.recording.reading():
                     async for data in self.reads or aiter(self.live):
                         self.recording.feed(data)
         finally:
             self.open_tees.discard(self)
-            await self.live.aclose()
+            try:
+                await self.live.aclose()
+            finally:
+                self._closed.set()
 
 
 class RecordOptions(TypedDict, total=False):

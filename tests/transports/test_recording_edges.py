@@ -231,3 +231,22 @@ async def test_faults_apply_on_the_recording_run_too(tmp_path: Path) -> None:
         assert info.value.retry_after is None  # Ollama's 429 carries no retry hint
     # What was recorded is the real answer; the fault only shaped what the app received.
     assert Cassette.load(path).interactions[0].response.body == BODY
+
+
+async def test_two_closes_of_an_unread_response_at_once_record_it_once(tmp_path: Path) -> None:
+    # The loop closes an abandoned generator in a task of its own (once it is collected),
+    # which may still be reading the rest when the transport closes too (the plugin, at the
+    # end of a test whose app runs its loop in a thread): the second close waits.
+    cassette = Cassette(path=tmp_path / "c.yaml")
+    body = server([BODY[:60], BODY[60:]], NDJSON, pauses={1: 0.2})
+    ring = LLMRing(transport=RecordingTransport(cassette, body))
+    request = LLMRequest(model="ollama:m", messages=[Message(role="user", content="Hi")])
+    stream = ring.chat_stream(request)
+    async for _ in stream:
+        break  # abandoned
+    finalizing = asyncio.create_task(stream.aclose())
+    await asyncio.sleep(0.01)  # it is reading the rest: paused before the last read
+    assert not finalizing.done()
+    await ring.aclose()
+    await finalizing
+    assert [i.response.body for i in Cassette.load(tmp_path / "c.yaml").interactions] == [BODY]
