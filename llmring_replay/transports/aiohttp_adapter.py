@@ -31,6 +31,7 @@ import httpx
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from llmring_replay.clock import refuse_live_request
 from llmring_replay.transports.adapter import CoreTransport, sending_live
 from llmring_replay.transports.aiohttp_body import aiohttp_error
 from llmring_replay.transports.aiohttp_call import Call
@@ -56,6 +57,7 @@ async def respond(transport: CoreTransport, call: Call) -> aiohttp.ClientRespons
     )
     index = transport.route(request, request.content)
     if index is None:
+        refuse_live_request(request.method, str(request.url))  # a virtual clock cannot wait
         live, tee = await _record(transport, call)
         if not transport.core.faults_on_recording:
             head = (live.status, live.reason, [*live.headers.items()])

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from llmring_replay.cassette import Cassette
-from llmring_replay.exceptions import CassetteMatchError
+from llmring_replay.clock import virtual_clock
+from llmring_replay.exceptions import CassetteMatchError, ConfigurationError
 from llmring_replay.faults import Disconnect, RateLimit, StallBeforeFirstByte
 from llmring_replay.simulator import Script, SimulatorServer
 from llmring_replay.transports import CassetteTransport, RecordingTransport, ReplayTransport
@@ -179,6 +180,17 @@ async def test_recording_tees_the_live_stream_and_replays_it(
     with intercept(ReplayTransport(Cassette.load(path))):
         assert (await post(live_url(sim))).body == live.body
     assert len(sim.requests) == asked  # served from the cassette
+
+
+async def test_recording_under_a_virtual_clock_is_refused(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    # As for httpx clients: a live server's wait would look idle to the virtual clock.
+    path = tmp_path / "c.yaml"
+    async with served(RecordingTransport(Cassette(path=path))):
+        with virtual_clock(), pytest.raises(ConfigurationError, match="under a virtual clock"):
+            await post(live_url(sim))
+    assert list(sim.requests) == [] and not path.exists()
 
 
 async def test_the_consumer_gets_frame_one_before_frame_two_is_sent(tmp_path: Path) -> None:
