@@ -9,12 +9,14 @@
   block's copies of them do not collide with them.
 - `make TARGET...` is checked with `make -n` in the checkout: the targets exist and expand
   (running them would reinstall this very venv, or run this very suite).
+- `curl ...` runs as a process, only against this machine (every URL on loopback: the
+  block's own servers), with a 30 s limit; skipped where curl is not installed.
 - A line that must fail says so in its comment: `# ... (exit 1)`; every other line must exit 0.
 - Port numbers (`--port 8765`, `127.0.0.1:8765`) are mapped to free ports, block-wide, so
   that parallel runs on one machine do not collide.
 
-Anything else (`curl`, pipes, redirections) fails the test: write the block with the commands
-above, or mark it `skip`.
+Anything else (other programs, pipes, redirections) fails the test: write the block with the
+commands above, or mark it `skip`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import contextlib
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,11 +33,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
 
 from llmring_replay.cli import main
+from llmring_replay.hosts import is_loopback
 
 __all__ = ["Command", "ShellSession", "commands_of", "free_ports"]
 
@@ -128,13 +133,17 @@ class ShellSession:
         if syntax:
             pytest.fail(f"{self.where}: `{command.text}` uses shell syntax {sorted(syntax)}")
         program, *args = command.argv
-        runner = {"llmring-replay": self._cli, "pytest": self._pytest, "make": self._make}.get(
-            program
-        )
+        runners = {
+            "llmring-replay": self._cli,
+            "pytest": self._pytest,
+            "make": self._make,
+            "curl": self._curl,
+        }
+        runner = runners.get(program)
         if runner is None:
             pytest.fail(
                 f"{self.where}: the README test cannot run {program!r} "
-                "(see tests/readme/shell.py: llmring-replay, pytest, make)"
+                "(see tests/readme/shell.py: llmring-replay, pytest, make, curl)"
             )
         if command.background and program != "llmring-replay":
             pytest.fail(f"{self.where}: only llmring-replay may run in the background (&)")
@@ -181,6 +190,23 @@ class ShellSession:
     def _make(self, args: list[str], background: bool) -> tuple[int, str]:
         done = subprocess.run(
             ["make", "-n", "-C", str(self.repo), *args], capture_output=True, text=True, check=False
+        )
+        return done.returncode, done.stdout + done.stderr
+
+    def _curl(self, args: list[str], background: bool) -> tuple[int, str]:
+        urls = [arg for arg in args if "://" in arg]
+        if not urls or not all(is_loopback(urlsplit(url).hostname) for url in urls):
+            pytest.fail(f"{self.where}: curl may only reach this machine's servers: {urls}")
+        curl = shutil.which("curl")
+        if curl is None:
+            pytest.skip(f"{self.where}: curl is not installed")
+        self._wait_for_servers()
+        done = subprocess.run(
+            [curl, "--max-time", "30", *args],
+            cwd=self.folder,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         return done.returncode, done.stdout + done.stderr
 
