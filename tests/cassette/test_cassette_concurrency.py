@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,28 +22,38 @@ from llmring_replay.simulator import Script, SimulatorServer
 from tests.cassette.recorder import ROOT, in_file, item, questions, spawn
 
 
+def in_threads(threads: int, work: Callable[[int], None]) -> None:
+    """Run `work(n)` for n in range(threads) at once; re-raise the first error any raised."""
+    errors: list[BaseException] = []
+
+    def guarded(number: int) -> None:
+        try:
+            work(number)
+        except BaseException as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+
+    workers = [threading.Thread(target=guarded, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    if errors:
+        raise errors[0]
+
+
 def test_threads_recording_into_one_cassette_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     Cassette(path, [item(0)]).save()
     shared = Cassette.load(path)  # half the threads share this one, half load their own
     per_thread, threads = 15, 6
-    errors: list[BaseException] = []
 
     def work(number: int) -> None:
-        try:
-            cassette = shared if number % 2 else Cassette.load(path)
-            for question in range(number * 100 + 1, number * 100 + 1 + per_thread):
-                cassette.record(item(question))
-            cassette.finish()
-        except BaseException as exc:  # reported below, not lost in the thread
-            errors.append(exc)
+        cassette = shared if number % 2 else Cassette.load(path)
+        for question in range(number * 100 + 1, number * 100 + 1 + per_thread):
+            cassette.record(item(question))
+        cassette.finish()
 
-    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert not errors
+    in_threads(threads, work)
     expected = [0, *(n * 100 + 1 + q for n in range(threads) for q in range(per_thread))]
     kept = questions(Cassette.load(path))
     assert sorted(kept) == sorted(expected)  # kept 91 of 91 written, none twice
@@ -58,23 +69,14 @@ def test_threads_saving_one_cassette_lose_nothing(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     Cassette(path, [item(0)]).save()
     per_thread, threads = 5, 6
-    errors: list[BaseException] = []
 
     def work(number: int) -> None:
-        try:
-            for question in range(number * 100 + 1, number * 100 + 1 + per_thread):
-                cassette = Cassette.load(path)
-                cassette.interactions.append(item(question))
-                cassette.save()
-        except BaseException as exc:  # reported below, not lost in the thread
-            errors.append(exc)
+        for question in range(number * 100 + 1, number * 100 + 1 + per_thread):
+            cassette = Cassette.load(path)
+            cassette.interactions.append(item(question))
+            cassette.save()
 
-    workers = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert not errors
+    in_threads(threads, work)
     expected = [0, *(n * 100 + 1 + q for n in range(threads) for q in range(per_thread))]
     assert sorted(in_file(path)) == sorted(expected)  # kept 31 of 31 saved, none twice
 
