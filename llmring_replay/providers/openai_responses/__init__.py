@@ -11,24 +11,19 @@ building (`lint --drift`); `conversation`: the conversation of a request body (s
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from llmring_replay.providers.format import Format
+from llmring_replay.providers.openai_chat import FORMAT as CHAT
 
-FORMAT = Format(
+# The same provider as Chat Completions (keys, base URL, hosts, default model, the SDK's
+# variable): only what differs between the two APIs is said here.
+FORMAT = replace(
+    CHAT,
     name="openai_responses",
-    provider="openai",
     title="OpenAI Responses",
     package=__name__,
     codec_name="OpenAIResponsesCodec",
-    framing="sse",
-    api_key_env=("OPENAI_API_KEY",),
-    base_url_env="OPENAI_BASE_URL",
-    default_base_url="https://api.openai.com/v1",
-    default_model="gpt-4o-mini",
-    hosts=("api.openai.com",),
     path_pattern=re.compile(r"/responses$"),
-    base_url_suffix="/v1",
     default_for_provider=False,
-    client_base_url_env=(("openai SDK", "OPENAI_BASE_URL"),),
     endpoints=("/v1/responses",),
 )
