@@ -54,3 +54,26 @@ def test_frame_view_applies_the_serve_times_and_checks_their_count() -> None:
         view[2]
     with pytest.raises(ValueError, match="3 serve times for 2 frames"):
         response.frame_view(lambda offsets: [*offsets, 1.0])
+
+
+def test_frame_ends_are_split_once_per_body_and_framing(monkeypatch: pytest.MonkeyPatch) -> None:
+    splits: list[bytes] = []
+    real = frames.frame_ends
+
+    def counting(response: RecordedResponse) -> object:
+        splits.append(response.body)
+        return real(response)
+
+    monkeypatch.setattr("llmring_replay.cassette.model.frame_ends", counting)
+    sse = {"content-type": ["text/event-stream"]}
+    response = RecordedResponse(200, headers=sse, body=b"data: 1\n\ndata: 2\n\n")
+    assert list(response.frame_view()) == list(response.frame_view()) == response.frames()
+    assert len(splits) == 1  # the second replay reuses the ends
+    response.body = b"data: 3\n\n"  # a new body (scrubbed, edited) is split again
+    assert [frame for _, frame in response.frame_view()] == [b"data: 3\n\n"]
+    response.body = b'{"a": 1}\n\n{"a": 2}\n\n'
+    assert len(list(response.frame_view())) == 2
+    response.headers = {"content-type": ["application/x-ndjson"]}  # so is a new framing
+    assert list(response.frame_view()) == response.frames()
+    assert len(response.frames()) == 4  # NDJSON cuts at each newline
+    assert len(splits) == 4
