@@ -1,18 +1,114 @@
-"""Pacing waits with one loop sleep per frame: never a busy-wait (what it waits is the clock's
-business, and is not asserted here: tests make no claims about wall-clock time)."""
+"""Pacing waits once per frame and never busy-waits; on asyncio the waits of every stream
+share the loop's ticker. What a wait costs in wall time is the clock's business and is not
+asserted (tests make no claims about wall-clock time); that it never ends early is, since
+a loaded machine only makes it later."""
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 import pytest
+import trio
 
-from llmring_replay.transports import pacing
+from llmring_replay.transports import pacing, ticker
+from llmring_replay.transports.pacing import _HALF_GRAIN
+from llmring_replay.transports.ticker import TICK
+
+
+class Counting:
+    """Counts what a wait asks of the event loop: timers, sleeps, ticker waits."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.timers: list[float] = []
+        self.sleeps: list[float] = []
+        self.waits: list[float] = []
+        loop = asyncio.get_running_loop()
+        call_at, sleep, at = loop.call_at, asyncio.sleep, ticker.Ticker.at
+
+        def counting_call_at(when: float, *args: object) -> asyncio.TimerHandle:
+            self.timers.append(when)
+            return call_at(when, *args)  # type: ignore[arg-type]
+
+        async def counting_sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)
+            await sleep(seconds)
+
+        def counting_at(self_: ticker.Ticker, when: float) -> asyncio.Future[None]:
+            self.waits.append(when)
+            return at(self_, when)
+
+        monkeypatch.setattr(loop, "call_at", counting_call_at)
+        monkeypatch.setattr(asyncio, "sleep", counting_sleep)
+        monkeypatch.setattr(ticker.Ticker, "at", counting_at)
 
 
 @pytest.mark.parametrize("ahead", [0.0002, 0.003, 0.25])
-async def test_sleep_until_sleeps_once_and_never_spins(
+async def test_a_wait_is_one_ticker_wait_and_never_spins(
     ahead: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    counting = Counting(monkeypatch)
+    loop = asyncio.get_running_loop()
+    due = loop.time() + ahead
+    await pacing.sleep_until(due)
+    assert counting.sleeps == []  # no sleep(0) turns, no sleep at all
+    if ahead <= _HALF_GRAIN:  # within the selector's rounding: handed out now
+        assert counting.waits == []
+    else:  # one wait, half a millisecond short (the selector rounds it up)
+        assert counting.waits == [due - _HALF_GRAIN]
+        assert len(counting.timers) == 1
+        assert loop.time() >= due - _HALF_GRAIN - TICK / 2  # never early
+
+
+async def test_a_due_frame_does_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    counting = Counting(monkeypatch)
+    await pacing.sleep_until(asyncio.get_running_loop().time() - 1)
+    assert (counting.waits, counting.timers, counting.sleeps) == ([], [], [])
+
+
+async def test_streams_due_in_the_same_tick_share_one_loop_timer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counting = Counting(monkeypatch)
+    loop = asyncio.get_running_loop()
+    due = loop.time() + 0.02
+    woke: list[float] = []
+
+    async def stream(offset: float) -> None:
+        await pacing.sleep_until(due + offset)
+        woke.append(loop.time())
+
+    # 20 streams a few microseconds apart: one tick, one timer; a 21st 5 ms later: its own.
+    await asyncio.gather(*(stream(i * 1e-6) for i in range(20)), stream(0.005))
+    assert len(counting.waits) == 21
+    assert len(counting.timers) == 2
+    assert len(woke) == 21
+    assert min(woke) >= due - _HALF_GRAIN - TICK / 2
+
+
+async def test_a_cancelled_wait_leaves_the_others_of_its_tick_to_wake() -> None:
+    loop = asyncio.get_running_loop()
+    due = loop.time() + 0.01
+    cancelled = asyncio.ensure_future(pacing.sleep_until(due))
+    kept = asyncio.ensure_future(pacing.sleep_until(due))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await kept
+    assert cancelled.cancelled()
+    assert loop.time() >= due - _HALF_GRAIN - TICK / 2
+
+
+async def test_paced_frames_come_in_order_and_an_error_ends_them() -> None:
+    now = asyncio.get_running_loop().time()
+    steps = iter([(now + 0.002, b"a"), (now + 0.001, b"b"), (now + 0.003, ValueError("cut"))])
+    got = []
+    with pytest.raises(ValueError, match="cut"):
+        async for frame in pacing.paced_async(steps):
+            got.append(frame)
+    assert got == [b"a", b"b"]
+
+
+def test_on_trio_a_wait_is_one_anyio_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
     real_sleep = anyio.sleep
 
@@ -21,15 +117,12 @@ async def test_sleep_until_sleeps_once_and_never_spins(
         await real_sleep(seconds)
 
     monkeypatch.setattr(anyio, "sleep", counting)
-    await pacing.sleep_until(anyio.current_time() + ahead)
-    if ahead <= 0.0005:  # within the selector's rounding: handed out now, no sleep at all
-        assert sleeps == []
-    else:  # one sleep, half a millisecond short (the selector rounds it up)
-        assert len(sleeps) == 1
-        assert ahead - 0.0005 - 0.01 < sleeps[0] <= ahead - 0.0005
-    assert 0 not in sleeps
 
+    async def main() -> list[bytes]:
+        now = anyio.current_time()
+        steps = iter([(now + 0.003, b"a"), (now - 1, b"b"), (now + 0.0001, b"c")])
+        return [frame async for frame in pacing.paced_async(steps)]
 
-async def test_a_due_frame_does_not_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(anyio, "sleep", pytest.fail)
-    await pacing.sleep_until(anyio.current_time() - 1)
+    assert trio.run(main) == [b"a", b"b", b"c"]
+    assert len(sleeps) == 1  # the past frame and the one within the rounding do not wait
+    assert 0 < sleeps[0] <= 0.003 - _HALF_GRAIN
