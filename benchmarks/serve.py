@@ -5,8 +5,12 @@ instant timing by two servers, each in its own process:
 
 - `serve`: the CLI, `llmring-replay serve DIR --timing instant` (h11, routing, matching);
 - `raw`: the floor, a bare `asyncio.start_server` that reads a request (head + content-length
-  body), then writes the recorded frames one by one as HTTP/1.1 chunks (`write` + `drain`
-  each) on keep-alive connections: no HTTP library, no routing, no matching.
+  body), then writes the recorded frames as HTTP/1.1 chunks on keep-alive connections the
+  way `serve` does (the frames already due joined into writes of up to 64 KiB, drained
+  between): no HTTP library, no routing, no matching;
+- `raw-frames` (with `--per-frame-peer`): the same floor writing and draining each frame on
+  its own, the peer before `serve` coalesced its writes (its ratio then mostly counts the
+  socket sends saved).
 
 The load comes from this process: C clients (`--clients`, e.g. 10,50,100), each on its own
 keep-alive connection, sending the recorded request and reading the whole chunked answer,
@@ -89,8 +93,14 @@ def write_cassette(directory: Path, frames: int) -> Path:
 # -- the raw floor (run as `serve.py --raw-server CASSETTE PORT`) ----------------------------
 
 
+BATCH = 65536  # as `serve` (simulator/connection.py): bytes of due frames written at once
+
+
 async def _raw_connection(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, frames: Sequence[bytes]
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    frames: Sequence[bytes],
+    per_frame: bool,
 ) -> None:
     head = (
         b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
@@ -104,10 +114,15 @@ async def _raw_connection(
                     length = int(line.split(b":", 1)[1])
             await reader.readexactly(length)
             writer.write(head)
+            due, size = [], 0
             for frame in frames:
-                writer.write(b"%x\r\n%s\r\n" % (len(frame), frame))
-                await writer.drain()
-            writer.write(b"0\r\n\r\n")
+                due.append(b"%x\r\n%s\r\n" % (len(frame), frame))
+                size += len(due[-1])
+                if per_frame or size >= BATCH:
+                    writer.write(b"".join(due))
+                    await writer.drain()
+                    due, size = [], 0
+            writer.write(b"".join([*due, b"0\r\n\r\n"]))
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
@@ -115,10 +130,10 @@ async def _raw_connection(
         writer.close()
 
 
-async def _raw_server(cassette: Path, port: int) -> None:
+async def _raw_server(cassette: Path, port: int, per_frame: bool) -> None:
     frames = Cassette.load(cassette).interactions[0].response.pieces()
     server = await asyncio.start_server(
-        lambda r, w: _raw_connection(r, w, frames), "127.0.0.1", port
+        lambda r, w: _raw_connection(r, w, frames, per_frame), "127.0.0.1", port
     )
     async with server:
         await server.serve_forever()
@@ -179,7 +194,7 @@ def start(kind: str, cassette: Path) -> tuple[subprocess.Popen[bytes], int]:
         command = [sys.executable, "-c", script, "serve", str(cassette.parent)]
         command += ["--timing", "instant", "--port", str(port)]
     else:
-        command = [sys.executable, __file__, "--raw-server", str(cassette), str(port)]
+        command = [sys.executable, __file__, "--raw-server", str(cassette), str(port), kind]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -251,8 +266,9 @@ def soak(cassette: Path, requests: int) -> tuple[float, float]:
 
 def main() -> int:
     """Run the comparison (and the soak), print the table; 1 when a target is missed."""
-    if len(sys.argv) == 4 and sys.argv[1] == "--raw-server":
-        asyncio.run(_raw_server(Path(sys.argv[2]), int(sys.argv[3])))
+    if len(sys.argv) == 5 and sys.argv[1] == "--raw-server":
+        per_frame = sys.argv[4] == "raw-frames"
+        asyncio.run(_raw_server(Path(sys.argv[2]), int(sys.argv[3]), per_frame))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="10,50,100")
@@ -260,7 +276,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--soak", type=int, default=10_000, help="requests; 0: no soak")
+    parser.add_argument(
+        "--per-frame-peer", action="store_true", help="also the raw server writing per frame"
+    )
     args = parser.parse_args()
+    kinds = ("raw", "serve", "raw-frames") if args.per_frame_peer else ("raw", "serve")
     levels = [int(level) for level in args.clients.split(",")]
     with tempfile.TemporaryDirectory() as directory:
         cassette = write_cassette(Path(directory), args.frames)
@@ -268,7 +288,7 @@ def main() -> int:
         loads = []
         for clients in levels:
             for _ in range(args.runs):
-                for kind in ("raw", "serve"):
+                for kind in kinds:
                     run = one_run(kind, cassette, clients, args.seconds)
                     results.setdefault((kind, clients), []).append(run)
                 loads.append(os.getloadavg()[0])
@@ -297,6 +317,9 @@ def main() -> int:
             met = met and ok
             verdict = "ok" if ok else "MISSED"
         print(f"  {clients:>4} clients: throughput {throughput:5.2f}x, p99 {p99:5.2f}x {verdict}")
+        if ("raw-frames", clients) in median:
+            frames = median["serve", clients]["rps"] / median["raw-frames", clients]["rps"]
+            print(f"{'':>18}(vs the per-frame raw server: throughput {frames:5.2f}x)")
     if soaked is not None:
         early, late = soaked
         ok = late - early <= SOAK_GROWTH_MB
