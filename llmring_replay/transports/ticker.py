@@ -27,23 +27,31 @@ class Ticker:
     __slots__ = ("__weakref__", "_loop", "_waiting")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._waiting: dict[int, list[asyncio.Future[None]]] = {}
+        # Weakly: the registry maps the loop to its ticker, and a value holding its key
+        # would keep every loop ever paced on alive.
+        self._loop = weakref.ref(loop)
+        # Futures weakly too (their waiting task holds them): a loop closed with waits
+        # pending must not stay reachable through them.
+        self._waiting: dict[int, list[weakref.ref[asyncio.Future[None]]]] = {}
 
     def at(self, when: float) -> asyncio.Future[None]:
         """A future resolved at about `when` on the loop's clock (the nearest tick)."""
+        loop = self._loop()
+        if loop is None:
+            raise RuntimeError("the ticker's event loop is gone")
         tick = round(when / TICK)
-        future = self._loop.create_future()
+        future = loop.create_future()
         waiters = self._waiting.get(tick)
         if waiters is None:
             waiters = self._waiting[tick] = []
-            self._loop.call_at(tick * TICK, self._wake, tick)
-        waiters.append(future)
+            loop.call_at(tick * TICK, self._wake, tick)
+        waiters.append(weakref.ref(future))
         return future
 
     def _wake(self, tick: int) -> None:
-        for future in self._waiting.pop(tick):
-            if not future.done():  # a waiter cancelled meanwhile is done already
+        for waiter in self._waiting.pop(tick):
+            future = waiter()
+            if future is not None and not future.done():  # cancelled meanwhile: done
                 future.set_result(None)
 
 

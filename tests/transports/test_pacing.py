@@ -6,6 +6,8 @@ a loaded machine only makes it later."""
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import anyio
 import pytest
@@ -126,3 +128,28 @@ def test_on_trio_a_wait_is_one_anyio_sleep(monkeypatch: pytest.MonkeyPatch) -> N
     assert trio.run(main) == [b"a", b"b", b"c"]
     assert len(sleeps) == 1  # the past frame and the one within the rounding do not wait
     assert 0 < sleeps[0] <= 0.003 - _HALF_GRAIN
+
+
+def test_a_loop_paced_on_is_not_kept_alive() -> None:
+    async def main() -> weakref.ref[asyncio.AbstractEventLoop]:
+        loop = asyncio.get_running_loop()
+        await pacing.sleep_until(loop.time() + 0.002)
+        return weakref.ref(loop)
+
+    for _ in range(3):  # several loops, one after another, as function-scoped test loops
+        loop = asyncio.run(main())
+        gc.collect()
+        assert loop() is None
+
+
+def test_a_loop_closed_with_waits_pending_is_not_kept_alive() -> None:
+    async def main() -> weakref.ref[asyncio.AbstractEventLoop]:
+        loop = asyncio.get_running_loop()
+        waiting = asyncio.ensure_future(pacing.sleep_until(loop.time() + 60))
+        await asyncio.sleep(0)
+        assert not waiting.done()  # run() cancels it on the way out
+        return weakref.ref(loop)
+
+    loop = asyncio.run(main())
+    gc.collect()
+    assert loop() is None
