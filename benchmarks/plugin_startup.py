@@ -14,11 +14,18 @@ and the median of the paired differences (each "on" run minus the baseline run b
 which cancels most of the drift). A busy machine still moves that figure by tens of ms, so
 the plugin's own parts are also measured in ways noise does not reach: its import
 (`python -X importtime`) and the time inside its hooks during one collection (cProfile). It
-lists the modules loaded only when the plugin is on, which must be the plugin's own two.
+lists the modules loaded only when the plugin is on, which must be the plugin's own.
 
-Exits 1 when the added time is over the target or a heavy module is loaded (not `--quick`).
+The verdict is on those parts (import + hooks), which a busy machine does not move: the
+end-to-end difference is printed with its quartiles, but a collection costs ~3 s of CPU here
+(every installed pytest plugin loads), so its run-to-run spread is +-100 ms or more, and no
+affordable number of runs resolves a 20 ms target in it (41 runs per side took 5 minutes of
+`make bench` and still spread -120..+190 ms).
 
-Run: `.venv/bin/python benchmarks/plugin_startup.py [--runs 41] [--wall] [--quick]`
+Exits 1 when the parts add up to more than the target or a heavy module is loaded (not
+`--quick`).
+
+Run: `.venv/bin/python benchmarks/plugin_startup.py [--runs 11] [--wall] [--quick]`
 """
 
 from __future__ import annotations
@@ -151,7 +158,7 @@ def table(off: list[float], on: list[float]) -> list[float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=41, help="runs per side (default 41)")
+    parser.add_argument("--runs", type=int, default=11, help="runs per side (default 11)")
     parser.add_argument("--quick", action="store_true", help="5 runs, never fails")
     parser.add_argument("--wall", action="store_true", help="wall-clock time, not CPU time")
     args = parser.parse_args()
@@ -168,18 +175,22 @@ def main() -> int:
     kind = "wall-clock" if args.wall else "CPU (user + system)"
     print(f"pytest --collect-only -q, {tests} tests in {MODULES} modules, {runs} runs per side")
     print(f"\nfresh process per run, sides interleaved, {kind} ms:\n")
-    added = statistics.median(table(baseline, plugin))
-    print(f"\nadded by the plugin, end to end: {added:+.1f} ms (target <= {TARGET_MS:g} ms)")
+    differences = table(baseline, plugin)
+    added = statistics.median(differences)
+    low, _, high = statistics.quantiles(differences, n=4)
+    print(f"\nadded by the plugin, end to end: {added:+.1f} ms (quartiles {low:+.0f}..{high:+.0f})")
     print("its parts, measured without machine noise:")
     print(f"  importing the plugin after pytest (-X importtime): {import_cost:.2f} ms")
     print(f"  inside its hooks during collection (cProfile, cumulative): {hooks:.2f} ms")
+    parts = import_cost + hooks
+    print(f"  together: {parts:.2f} ms (target <= {TARGET_MS:g} ms)")
     print(f"modules loaded only with the plugin: {', '.join(added_modules) or '(none)'}")
     heavy = [name for name in added_modules if name.split(".")[0] in HEAVY]
     if heavy:
         print(f"heavy modules imported at start-up: {', '.join(heavy)}")
     if args.quick:
         return 0
-    return 1 if added > TARGET_MS or heavy else 0
+    return 1 if parts > TARGET_MS or heavy else 0
 
 
 if __name__ == "__main__":
