@@ -129,16 +129,17 @@ async def _send(
     # Without a length, h11 frames the body with chunked transfer encoding.
     response = h11.Response(status_code=reply.status, headers=headers, reason=_reason(reply.status))
     frame = _chunk if _chunked(conn, reply, head) else partial(_encode_data, conn)
-    writer.write(_encode(conn, response))
+    # What is due goes out in one write: the head, the frames due at once, the end of the
+    # body (at instant timing a whole answer is one socket send, not three).
+    due = [_encode(conn, response)]
     if reply.live is not None:
-        await writer.drain()
+        await _flush(writer, due)
         await _relay(writer, reply.live, sent, frame, head=head)
     elif not head:
-        await _write_frames(writer, reply, sent, frame)
-    if reply.cut:
-        return  # no end of body: the caller closes the connection mid-response
-    writer.write(_encode(conn, h11.EndOfMessage()))
-    await writer.drain()
+        await _write_frames(writer, reply, sent, frame, due)
+    if not reply.cut:  # a cut body has no end: the caller closes the connection mid-response
+        due.append(_encode(conn, h11.EndOfMessage()))
+    await _flush(writer, due)
 
 
 def _chunk(data: bytes) -> bytes:
@@ -155,19 +156,20 @@ async def _write_frames(
     reply: Reply,
     sent: list[SentFrame] | None,
     frame: Callable[[bytes], bytes],
+    due: list[bytes],
 ) -> None:
-    """Each frame after its delay. One not yet due waits (what is due before it is written
-    and drained first); frames already due go out together, in writes of about `_BATCH`
-    bytes: at instant timing a socket send per frame was most of the server's time, and a
-    client cannot tell the frames of one write from back-to-back ones."""
+    """Each frame after its delay, added to `due` (what is written next). One not yet due
+    waits (what is due before it is written and drained first); frames already due go out
+    together, in writes of about `_BATCH` bytes: at instant timing a socket send per frame
+    was most of the server's time, and a client cannot tell the frames of one write from
+    back-to-back ones. The last frames are left in `due` for the caller to write."""
     # A whole body waited before its headers; a cut one is paced like a stream.
     delays = reply.delays if reply.streamed or reply.cut else repeat(0.0)
-    due: list[bytes] = []
     size = 0
     for data, delay in zip(reply.frames, delays, strict=False):
         if delay > 0:
-            if due:
-                size = await _flush(writer, due)
+            await _flush(writer, due)
+            size = 0
             await asyncio.sleep(delay)
         if sent is not None:
             # Stamped just before it is queued: "sent at" can only be early, never late.
@@ -176,17 +178,16 @@ async def _write_frames(
         due.append(piece)
         size += len(piece)
         if size >= _BATCH:
-            size = await _flush(writer, due)
+            await _flush(writer, due)
+            size = 0
+
+
+async def _flush(writer: asyncio.StreamWriter, due: list[bytes]) -> None:
+    """Write the pieces in `due` at once (if any) and empty it."""
     if due:
-        await _flush(writer, due)
-
-
-async def _flush(writer: asyncio.StreamWriter, due: list[bytes]) -> int:
-    """Write the pieces in `due` at once and empty it; 0, the size now due."""
-    writer.write(b"".join(due))
-    due.clear()
+        writer.write(b"".join(due))
+        due.clear()
     await writer.drain()  # returns at once unless the client is behind
-    return 0
 
 
 async def _relay(
