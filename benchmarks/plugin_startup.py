@@ -31,6 +31,7 @@ Run: `.venv/bin/python benchmarks/plugin_startup.py [--runs 11] [--wall] [--quic
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -44,6 +45,11 @@ MODULES, TESTS_PER_MODULE = 30, 10
 BASELINE = ("-p", "no:llmring_replay")
 PLUGIN_MODULE = "pytest_llmring_replay.plugin"
 HEAVY = frozenset({"httpx", "pydantic", "llmring_replay", "syrupy", "yaml"})
+# The runs write and reuse .pyc files, as a user's pytest does: with PYTHONDONTWRITEBYTECODE
+# (set on some CI machines, this one included) every run compiles every module of pytest and
+# its plugins again (~3 s of CPU here) and pytest re-rewrites the asserts of each plugin's
+# modules, ours included (~35 ms): a cost of that setting, not of the plugin.
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 # One collection under cProfile: the time spent inside the plugin's hooks, free of machine
 # noise (the profiler's own overhead makes it an upper bound).
@@ -93,14 +99,14 @@ def collect(root: Path, extra: tuple[str, ...], wall: bool) -> float:
     command = [sys.executable, "-m", "pytest", "--collect-only", "-q", *extra]
     clock = time.perf_counter if wall else _cpu
     started = clock()
-    subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL, env=ENV)
     return clock() - started
 
 
 def import_ms() -> float:
     """Milliseconds to import the plugin (package + module) once pytest is imported."""
     command = [sys.executable, "-X", "importtime", "-c", "import pytest, " + PLUGIN_MODULE]
-    lines = subprocess.run(command, check=True, capture_output=True, text=True).stderr
+    lines = subprocess.run(command, check=True, capture_output=True, text=True, env=ENV).stderr
     # "import time: self [us] | cumulative | imported package"; the package line comes last.
     for line in lines.splitlines():
         fields = [field.strip() for field in line.removeprefix("import time:").split("|")]
@@ -112,7 +118,7 @@ def import_ms() -> float:
 def hooks_ms(root: Path) -> float:
     """Milliseconds spent in the plugin's hooks during one collection (cumulative)."""
     command = [sys.executable, "-c", _PROFILE_SCRIPT]
-    done = subprocess.run(command, cwd=root, check=True, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=root, check=True, capture_output=True, text=True, env=ENV)
     return float(done.stdout.strip().splitlines()[-1])
 
 
@@ -120,7 +126,7 @@ def loaded_modules(root: Path, extra: tuple[str, ...]) -> set[str]:
     """Modules imported by the end of collection."""
     out = root / "modules.txt"
     command = [sys.executable, "-c", _MODULES_SCRIPT, str(out), *extra]
-    subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, cwd=root, check=True, stdout=subprocess.DEVNULL, env=ENV)
     return set(out.read_text().split())
 
 
