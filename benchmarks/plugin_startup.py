@@ -16,11 +16,11 @@ the plugin's own parts are also measured in ways noise does not reach: its impor
 (`python -X importtime`) and the time inside its hooks during one collection (cProfile). It
 lists the modules loaded only when the plugin is on, which must be the plugin's own.
 
-The verdict is on those parts (import + hooks), which a busy machine does not move: the
-end-to-end difference is printed with its quartiles, but a collection costs ~3 s of CPU here
-(every installed pytest plugin loads), so its run-to-run spread is +-100 ms or more, and no
-affordable number of runs resolves a 20 ms target in it (41 runs per side took 5 minutes of
-`make bench` and still spread -120..+190 ms).
+The verdict is on those parts (import + hooks), which a busy machine does not move, or with
+`--instructions` (valgrind) on the instructions each side executes, converted to ms at the
+baseline's pace: the whole cost, also without noise. The end-to-end difference of CPU times
+is printed with its quartiles, but a collection costs ~1.2 s of CPU here (every installed
+pytest plugin loads), so its run-to-run spread is +-40 ms, more than the 20 ms target.
 
 Exits 1 when the parts add up to more than the target or a heavy module is loaded (not
 `--quick`).
@@ -47,8 +47,8 @@ PLUGIN_MODULE = "pytest_llmring_replay.plugin"
 HEAVY = frozenset({"httpx", "pydantic", "llmring_replay", "syrupy", "yaml"})
 # The runs write and reuse .pyc files, as a user's pytest does: with PYTHONDONTWRITEBYTECODE
 # (set on some CI machines, this one included) every run compiles every module of pytest and
-# its plugins again (~3 s of CPU here) and pytest re-rewrites the asserts of each plugin's
-# modules, ours included (~35 ms): a cost of that setting, not of the plugin.
+# its plugins again (~3 s of CPU here, of which ~13 ms parsing, assert-rewriting and compiling
+# ours): a cost of that setting more than of any plugin.
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 # One collection under cProfile: the time spent inside the plugin's hooks, free of machine
@@ -162,11 +162,29 @@ def table(off: list[float], on: list[float]) -> list[float]:
     return differences
 
 
+def instructions(root: Path, extra: tuple[str, ...]) -> int:
+    """Instructions one collection executes, counted by valgrind's callgrind: the same on
+    every run, whatever else the machine does."""
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    command += [sys.executable, "-m", "pytest", "--collect-only", "-q", *extra]
+    done = subprocess.run(command, cwd=root, check=True, capture_output=True, text=True, env=ENV)
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1])
+    raise RuntimeError("callgrind printed no instruction count")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=11, help="runs per side (default 11)")
     parser.add_argument("--quick", action="store_true", help="5 runs, never fails")
     parser.add_argument("--wall", action="store_true", help="wall-clock time, not CPU time")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each side's instructions under valgrind (~3 min): the end-to-end "
+        "figure without noise",
+    )
     args = parser.parse_args()
     runs = 5 if args.quick else args.runs
     with tempfile.TemporaryDirectory() as tmp:
@@ -175,6 +193,9 @@ def main() -> int:
         added_modules = sorted(loaded_modules(root, ()) - loaded_modules(root, BASELINE))
         baseline, plugin = measure(root, runs, args.wall)
         hooks = statistics.median(hooks_ms(root) for _ in range(5))
+        counted = (
+            (instructions(root, BASELINE), instructions(root, ())) if args.instructions else None
+        )
     import_cost = statistics.median(import_ms() for _ in range(runs))
 
     tests = MODULES * TESTS_PER_MODULE
@@ -190,6 +211,15 @@ def main() -> int:
     print(f"  inside its hooks during collection (cProfile, cumulative): {hooks:.2f} ms")
     parts = import_cost + hooks
     print(f"  together: {parts:.2f} ms (target <= {TARGET_MS:g} ms)")
+    if counted is not None:
+        share = counted[1] / counted[0] - 1
+        estimate = share * statistics.median(baseline)
+        print(
+            f"instructions per collection (callgrind): {counted[0]:,} without, {counted[1]:,} "
+            f"with the plugin: {share:+.2%}, about {estimate:+.1f} ms of the baseline's "
+            f"{statistics.median(baseline):.0f} ms (target <= {TARGET_MS:g} ms)"
+        )
+        parts = max(parts, estimate)
     print(f"modules loaded only with the plugin: {', '.join(added_modules) or '(none)'}")
     heavy = [name for name in added_modules if name.split(".")[0] in HEAVY]
     if heavy:
