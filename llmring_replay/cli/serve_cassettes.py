@@ -143,7 +143,7 @@ class CassetteResponder:
             if values and name.lower() not in _DROPPED_HEADERS
         }
         if len(pieces) > 1 or response.framing is not None:
-            return Reply(response.status, headers, pieces, delays, streamed=True)
+            return Reply(response.status, headers, pieces, delays, streamed=True, reused=True)
         # One piece (a JSON answer, an error): sent whole, with a length, when it is due.
         return Reply(response.status, headers, [response.body], [sum(delays)])
 

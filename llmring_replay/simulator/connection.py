@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, unquote
 
 import h11
 
+from llmring_replay.simulator.chunked import chunk, chunked_bodies
 from llmring_replay.simulator.routes import ReceivedRequest, Reply, json_reply
 
 __all__ = ["SERVER_HEADER", "SentFrame", "serve_connection"]
@@ -128,7 +129,7 @@ async def _send(
         headers.append(("content-length", str(sum(map(len, reply.frames)))))
     # Without a length, h11 frames the body with chunked transfer encoding.
     response = h11.Response(status_code=reply.status, headers=headers, reason=_reason(reply.status))
-    frame = _chunk if _chunked(conn, reply, head) else partial(_encode_data, conn)
+    frame = chunk if _chunked(conn, reply, head) else partial(_encode_data, conn)
     # What is due goes out in one write: the head, the frames due at once, the end of the
     # body (at instant timing a whole answer is one socket send, not three).
     due = [_encode(conn, response)]
@@ -140,11 +141,6 @@ async def _send(
     if not reply.cut:  # a cut body has no end: the caller closes the connection mid-response
         due.append(_encode(conn, h11.EndOfMessage()))
     await _flush(writer, due)
-
-
-def _chunk(data: bytes) -> bytes:
-    """One HTTP/1.1 chunk (an empty one would end the body: h11 skips those too)."""
-    return b"%x\r\n%b\r\n" % (len(data), data) if data else b""
 
 
 def _encode_data(conn: h11.Connection, data: bytes) -> bytes:
@@ -163,6 +159,10 @@ async def _write_frames(
     together, in writes of about `_BATCH` bytes: at instant timing a socket send per frame
     was most of the server's time, and a client cannot tell the frames of one write from
     back-to-back ones. The last frames are left in `due` for the caller to write."""
+    if reply.reused and frame is chunk and sent is None and not any(reply.delays):
+        # All due at once (instant timing), and served before: written as encoded then.
+        await _write_encoded(writer, chunked_bodies(reply.frames), due)
+        return
     # A whole body waited before its headers; a cut one is paced like a stream.
     delays = reply.delays if reply.streamed or reply.cut else repeat(0.0)
     size = 0
@@ -180,6 +180,19 @@ async def _write_frames(
         if size >= _BATCH:
             await _flush(writer, due)
             size = 0
+
+
+async def _write_encoded(writer: asyncio.StreamWriter, body: bytes, due: list[bytes]) -> None:
+    """`body` after what is in `due`, in writes of `_BATCH` bytes at most (so the transport
+    copies no more than that of it into its buffer when the client is behind)."""
+    if len(body) <= _BATCH:
+        due.append(body)
+        return
+    await _flush(writer, due)
+    view = memoryview(body)
+    for start in range(0, len(body), _BATCH):
+        writer.write(view[start : start + _BATCH])
+        await writer.drain()
 
 
 async def _flush(writer: asyncio.StreamWriter, due: list[bytes]) -> None:

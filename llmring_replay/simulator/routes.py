@@ -96,6 +96,9 @@ class Reply:
     headers_delay: float = 0.0
     #: Close the connection after the last frame instead of ending the body (a disconnect).
     cut: bool = False
+    #: `frames` is the same list, unchanged, in every reply to the same request (a cassette's
+    #: answer), so the server may keep its encoded form for the next one.
+    reused: bool = False
 
 
 #: Answers one request instead of the scripts (`SimulatorServer(responder=...)`), returning

@@ -24,6 +24,7 @@ from llmring_replay.cli.serve_cassettes import CassetteResponder
 from llmring_replay.framing import splitter_for
 from llmring_replay.service import LLMRing
 from llmring_replay.simulator import SimulatorServer
+from llmring_replay.simulator.chunked import ChunkedBodies
 from tests.cli.cassettes import TEXT, openai_interaction, save, text_stream
 
 MODELS = {
@@ -401,3 +402,31 @@ def test_help_lists_the_scenario_keys_and_built_in_scenarios(runner: CliRunner) 
         assert key in result.stdout
     assert "Built-in scenarios (--simulate NAME): hello, weather." in result.stdout
     assert "slow-reasoning (ttft 6s" in " ".join(result.stdout.split())
+
+
+def test_a_large_answer_at_instant_timing_is_the_same_bytes_every_time(
+    http: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over 64 KiB: the encoded body served again goes out in slices, drained between.
+    words = [f" word{index}" for index in range(3000)]
+    interaction = openai_interaction(text_stream(words))
+    save(Path("c.yaml"), interaction)
+    responder = CassetteResponder([Cassette.load("c.yaml")], "instant")
+    encoded: list[bytes] = []
+    encode = ChunkedBodies.__call__
+
+    def watched(self: ChunkedBodies, frames: list[bytes]) -> bytes:
+        encoded.append(encode(self, frames))
+        return encoded[-1]
+
+    monkeypatch.setattr(ChunkedBodies, "__call__", watched)
+    # As the CLI runs it: no frame log, which is when answers may be written as encoded.
+    with SimulatorServer(responder=responder, keep_requests=0, keep_frames=0) as server:
+        url = server.base_url_for("openai") + "/chat/completions"
+        for _ in range(3):  # the first answer encodes it, the next ones reuse that
+            with http.stream("POST", url, content=interaction.request.body) as response:
+                assert response.status_code == 200
+                assert response.read() == interaction.response.body
+    assert len(interaction.response.body) > 3 * 65536
+    assert len(encoded) == 3
+    assert encoded[0] is encoded[1] is encoded[2]
