@@ -1,8 +1,8 @@
 """Replay timing: when each recorded frame is served, as a policy over the recorded offsets.
 
 A policy maps the recorded arrival offsets of a response's frames (seconds from the moment
-the request was sent) to the offsets at which replay serves them. Replay then waits with
-`asyncio.sleep` on the event loop's clock, aiming at absolute targets so errors never pile
+the request was sent) to the offsets at which replay serves them. Replay then waits on the
+event loop's clock (`transports/pacing.py`), aiming at absolute targets so errors never pile
 up; under a virtual clock (the `looptime` pytest plugin, or any loop whose `time()` is
 virtual) a test sees the recorded gaps in `loop.time()` at almost no wall time.
 
