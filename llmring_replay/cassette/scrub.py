@@ -124,10 +124,6 @@ def known_secrets(extra: Iterable[str] = ()) -> dict[str, str]:
 
 def redact(text: str, secrets: dict[str, str]) -> str:
     """`text` with each secret value (`known_secrets`) replaced by its placeholder."""
-    return _redact(text, secrets)
-
-
-def _redact(text: str, secrets: dict[str, str]) -> str:
     for value, placeholder in secrets.items():
         if value in text:
             text = text.replace(value, placeholder)
@@ -156,7 +152,7 @@ def scrub_url(url: str, secrets: Iterable[str] | dict[str, str] = ()) -> str:
         query, hash_mark, fragment = rest.partition("#")
         kept = [part for part in query.split("&") if not _is_secret_param(part)]
         url = base + ("?" + "&".join(kept) if kept else "") + hash_mark + fragment
-    return _redact(url, values)
+    return redact(url, values)
 
 
 def _without_userinfo(url: str) -> str:
@@ -182,7 +178,7 @@ def scrub_headers(
     """A copy of `headers` without credential headers and with secret values redacted."""
     values = secrets if isinstance(secrets, dict) else known_secrets(secrets)
     return {
-        name: [_redact(value, values) for value in items]
+        name: [redact(value, values) for value in items]
         for name, items in headers.items()
         if name.lower() not in CREDENTIAL_HEADERS
     }
@@ -271,7 +267,7 @@ def redact_cumulative(values: Sequence[str | None], secrets: dict[str, str]) -> 
         if value is None:
             result.append(None)
         elif piece is None:
-            joined = _redact(value, secrets)
+            joined = redact(value, secrets)
             result.append(joined)
         else:
             joined += new
@@ -295,7 +291,7 @@ class StreamRedactor:
         """The part of `text` (after what was held) that can be shown, redacted."""
         if not self.secrets:
             return text
-        buffer = _redact(self._held + text, self.secrets)
+        buffer = redact(self._held + text, self.secrets)
         keep = max((_partial(buffer, value) for value in self.secrets), default=0)
         self._held = buffer[len(buffer) - keep :] if keep else ""
         return buffer[: len(buffer) - keep]
