@@ -44,7 +44,7 @@ from typing import Any, cast
 
 from llmring_replay.exceptions import ConfigurationError
 
-__all__ = ["is_virtual", "refuse_live_request", "virtual_clock"]
+__all__ = ["is_virtual", "loop_is_virtual", "refuse_live_request", "virtual_clock"]
 
 
 @contextlib.contextmanager
@@ -87,6 +87,11 @@ def is_virtual() -> bool:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return False
+    return loop_is_virtual(loop)
+
+
+def loop_is_virtual(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether asyncio `loop`'s clock is virtual now (looptime enabled on it)."""
     return bool(getattr(loop, "looptime_on", False))
 
 

@@ -20,7 +20,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iter
 
 import anyio
 
-from llmring_replay.clock import is_virtual
+from llmring_replay.clock import is_virtual, loop_is_virtual
 from llmring_replay.transports.replay import ReadStall, ReplayPlan
 from llmring_replay.transports.ticker import ticker
 
@@ -82,7 +82,7 @@ def headers_wait(plan: ReplayPlan, read_timeout: float | None) -> tuple[float, R
 
 def _virtual_clock(loop: asyncio.AbstractEventLoop) -> bool:
     """Whether `loop`'s clock is virtual (looptime, or another virtual clock)."""
-    if getattr(loop, "looptime_on", False):
+    if loop_is_virtual(loop):
         return True
     # Another virtual clock: asyncio's own is time.monotonic(), a virtual one is elsewhere.
     # (Not enough alone: virtual_clock() starts at the real time, and a loaded machine
