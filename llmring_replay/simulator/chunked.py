@@ -33,7 +33,7 @@ class ChunkedBodies:
         found = self._bodies.get(id(frames))
         if found is not None and found[0] is frames:
             return found[1]
-        body = b"".join([b"%x\r\n%b\r\n" % (len(data), data) for data in frames if data])
+        body = b"".join(map(chunk, frames))
         with self._lock:
             if self._size + len(body) > self._limit:
                 self._bodies.clear()
