@@ -81,19 +81,15 @@ def plain_sleep(loop: asyncio.AbstractEventLoop, due: float) -> Awaitable[None] 
     return asyncio.sleep(wait) if wait > 0 else None
 
 
-async def _spin_wait(loop: asyncio.AbstractEventLoop, due: float) -> None:
+async def spin(loop: asyncio.AbstractEventLoop, due: float) -> None:
+    """What replay did before (for the before/after table): a loop sleep to 1.5 ms short of
+    the target, then `sleep(0)` turns of the loop until it is reached."""
     wait = due - loop.time()
     if wait > 0.0015:
         await asyncio.sleep(wait - 0.0015)
     real_deadline = time.perf_counter() + 0.0015
     while loop.time() < due and time.perf_counter() < real_deadline:
         await asyncio.sleep(0)
-
-
-def spin(loop: asyncio.AbstractEventLoop, due: float) -> Awaitable[None]:
-    """What replay did before (for the before/after table): a loop sleep to 1.5 ms short of
-    the target, then `sleep(0)` turns of the loop until it is reached."""
-    return _spin_wait(loop, due)
 
 
 async def one_stream(client: httpx.AsyncClient, offsets: list[float]) -> list[float]:
