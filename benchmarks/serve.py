@@ -3,7 +3,8 @@
 A cassette of one streamed OpenAI answer (`--frames` SSE events, 200 by default) is served at
 instant timing by two servers, each in its own process:
 
-- `serve`: the CLI, `llmring-replay serve DIR --timing instant` (h11, routing, matching);
+- `serve`: the CLI, `llmring-replay serve DIR --timing instant` (httptools, routing,
+  matching);
 - `raw`: the floor, a bare `asyncio.start_server` that reads a request (head + content-length
   body), then writes the recorded frames as HTTP/1.1 chunks on keep-alive connections the
   way `serve` does (the frames already due joined into writes of up to 64 KiB, drained

@@ -35,7 +35,7 @@ __all__ = ["CassetteResponder", "RequestKey", "error_reply", "request_key"]
 #: (method, path, sorted query without credentials, canonical body)
 RequestKey = tuple[str, str, tuple[tuple[str, str], ...], tuple[str, Any]]
 
-# Headers about the recorded connection, not the answer; h11 frames the body itself.
+# Headers about the recorded connection, not the answer; the server frames the body itself.
 _PACED_LIMIT = 256
 _KEYS_LIMIT = 64  # each holds a request body alive
 _DROPPED_HEADERS = frozenset(

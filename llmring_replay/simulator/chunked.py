@@ -13,7 +13,7 @@ __all__ = ["ChunkedBodies", "chunk", "chunked_bodies"]
 
 
 def chunk(data: bytes) -> bytes:
-    """One HTTP/1.1 chunk (an empty one would end the body: h11 skips those too)."""
+    """One HTTP/1.1 chunk; nothing for empty data (an empty chunk would end the body)."""
     return b"%x\r\n%b\r\n" % (len(data), data) if data else b""
 
 

@@ -1,34 +1,37 @@
 """One HTTP/1.1 connection of the simulator: read requests, write replies on schedule.
 
-`h11` does all of HTTP/1.1 (parsing, keep-alive, chunked transfer encoding); this module only
-moves bytes between it and an asyncio stream, so nothing here parses HTTP by hand. A streamed
-reply sends its headers at once, then each frame after its delay, written and drained before
-the next one is even due: the client can see frame 1 while frame 2 does not exist yet.
+`http1` parses requests (httptools) and writes response heads; this module moves bytes
+between it and an asyncio stream. A streamed reply sends its headers at once, then each
+frame after its delay, written and drained before the next one is even due: the client can
+see frame 1 while frame 2 does not exist yet.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing, suppress
-from functools import partial
 from itertools import repeat
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import parse_qsl, unquote
 
-import h11
-
 from llmring_replay.simulator.chunked import chunk, chunked_bodies
+from llmring_replay.simulator.http1 import InvalidReply, Request, RequestParser, response_head
 from llmring_replay.simulator.routes import ReceivedRequest, Reply, json_reply
 
 __all__ = ["SERVER_HEADER", "SentFrame", "serve_connection"]
 
+logger = logging.getLogger(__name__)
+
 SERVER_HEADER = "llmring-replay-simulator"
 _READ_SIZE = 65536
 _BATCH = 65536  # bytes of frames already due written at once, at most
+_LAST_CHUNK = b"0\r\n\r\n"
+# What answers a request that never got parsed (bad bytes): HTTP/1.1, then close.
+_UNPARSED = Request(b"", b"", "1.1", [], b"", keep_alive=False)
 
 
 class SentFrame(NamedTuple):
@@ -38,48 +41,23 @@ class SentFrame(NamedTuple):
     data: bytes
 
 
-def _reason(status: int) -> bytes:
-    try:
-        return http.HTTPStatus(status).phrase.encode()
-    except ValueError:  # e.g. Anthropic's 529
-        return b""
-
-
-def _encode(conn: h11.Connection, event: Any) -> bytes:
-    """The bytes h11 has for `event` (only a ConnectionClosed event has none)."""
-    return conn.send(event) or b""
-
-
-async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
-    """The next h11 event, reading from the socket as h11 asks for data."""
-    while True:
-        event = conn.next_event()
-        if event is not h11.NEED_DATA:
-            return event
-        # An empty read is EOF, which h11 turns into ConnectionClosed (or an error mid-message).
-        conn.receive_data(await reader.read(_READ_SIZE))
-
-
-async def _receive(
-    conn: h11.Connection, reader: asyncio.StreamReader
-) -> tuple[h11.Request, bytes] | None:
-    """One whole request and its body; `None` when the client closed the connection."""
-    request = await _next_event(conn, reader)
-    if not isinstance(request, h11.Request):
-        return None
-    body = bytearray()
-    while True:
-        event = await _next_event(conn, reader)
-        if isinstance(event, h11.EndOfMessage):
-            return request, bytes(body)
-        if not isinstance(event, h11.Data):
+async def _receive(parser: RequestParser, reader: asyncio.StreamReader) -> Request | None:
+    """The next whole request; `None` when no other will come (the client closed the
+    connection, or what it sent next is not HTTP: `parser.error` says)."""
+    while not parser.ready:
+        if parser.stopped:
             return None
-        body += event.data
+        data = await reader.read(_READ_SIZE)
+        if not data:
+            return None  # EOF; a request cut short by it is not one to answer
+        parser.feed(data)
+    return parser.ready.popleft()
 
 
-def _parse(request: h11.Request, content: bytes) -> ReceivedRequest:
+def _parse(request: Request) -> ReceivedRequest:
     target = request.target.decode("latin-1")
     path, _, query = target.partition("?")
+    content = request.body
     try:
         body = json.loads(content) if content else None
     except (ValueError, RecursionError):
@@ -89,7 +67,8 @@ def _parse(request: h11.Request, content: bytes) -> ReceivedRequest:
         path=unquote(path),
         query=dict(parse_qsl(query, keep_blank_values=True)),
         headers={
-            name.decode("latin-1"): value.decode("latin-1") for name, value in request.headers
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in request.headers
         },
         body=body,
         content=content,
@@ -97,54 +76,39 @@ def _parse(request: h11.Request, content: bytes) -> ReceivedRequest:
     )
 
 
-def _chunked(conn: h11.Connection, reply: Reply, head: bool) -> bool:
-    """Whether we frame this reply's body as HTTP/1.1 chunks ourselves instead of one h11
-    call per frame (a third of the server's time per frame). It is exactly when h11 would
-    chunk it: a streamed body (no length) with a body at all, to an HTTP/1.1 client."""
-    names = {name.lower() for name in reply.headers}
-    return (
-        reply.streamed
-        and not head
-        and conn.their_http_version == b"1.1"
-        and reply.status not in (204, 304)
-        and not names & {"content-length", "transfer-encoding"}
-    )
+def _identity(data: bytes) -> bytes:
+    return data
 
 
 async def _send(
-    conn: h11.Connection,
     writer: asyncio.StreamWriter,
     reply: Reply,
+    request: Request,
     sent: list[SentFrame] | None,
-    *,
-    head: bool = False,
-) -> None:
-    """Write `reply` on schedule; a response to HEAD has headers only."""
-    headers = [*reply.headers.items(), ("server", SERVER_HEADER)]
+) -> bool:
+    """Write `reply` to `request` on schedule; whether the connection stays open."""
     if reply.headers_delay:
         await asyncio.sleep(reply.headers_delay)
+    length = None
     if not reply.streamed and not reply.cut:
         # A whole body goes out after its delay, headers and all, with a length.
         await asyncio.sleep(reply.delays[0])
-        headers.append(("content-length", str(sum(map(len, reply.frames)))))
-    # Without a length, h11 frames the body with chunked transfer encoding.
-    response = h11.Response(status_code=reply.status, headers=headers, reason=_reason(reply.status))
-    frame = chunk if _chunked(conn, reply, head) else partial(_encode_data, conn)
+        length = sum(map(len, reply.frames))
+    headers = {**reply.headers, "server": SERVER_HEADER}
+    framing = response_head(reply.status, headers, request, length=length, close=reply.cut)
+    frame = chunk if framing.chunked else _identity
     # What is due goes out in one write: the head, the frames due at once, the end of the
     # body (at instant timing a whole answer is one socket send, not three).
-    due = [_encode(conn, response)]
+    due = [framing.head]
     if reply.live is not None:
         await _flush(writer, due)
-        await _relay(writer, reply.live, sent, frame, head=head)
-    elif not head:
+        await _relay(writer, reply.live, sent, frame, head=not framing.body)
+    elif framing.body:
         await _write_frames(writer, reply, sent, frame, due)
-    if not reply.cut:  # a cut body has no end: the caller closes the connection mid-response
-        due.append(_encode(conn, h11.EndOfMessage()))
+    if framing.chunked and not reply.cut:  # a cut body has no end: the connection closes
+        due.append(_LAST_CHUNK)
     await _flush(writer, due)
-
-
-def _encode_data(conn: h11.Connection, data: bytes) -> bytes:
-    return _encode(conn, h11.Data(data=data))
+    return framing.keep_alive
 
 
 async def _write_frames(
@@ -221,13 +185,25 @@ async def _relay(
                 await writer.drain()
 
 
-async def _reject(conn: h11.Connection, writer: asyncio.StreamWriter) -> None:
-    """Answer a malformed request with 400 when HTTP still allows a response."""
-    if conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
-        return
-    reply = json_reply(400, {"error": {"message": "malformed HTTP request"}})
-    with suppress(ConnectionError, h11.LocalProtocolError):
-        await _send(conn, writer, reply, None)
+async def _answer(
+    writer: asyncio.StreamWriter,
+    request: Request,
+    answer: Callable[[ReceivedRequest], Awaitable[Reply]],
+    sent: list[SentFrame] | None,
+) -> bool:
+    """Answer one request; whether the connection stays open for the next."""
+    received = _parse(request)
+    reply = await answer(received)
+    try:
+        return await _send(writer, reply, request, sent)
+    except InvalidReply as exc:
+        # Nothing was written yet: the head is checked before it is.
+        if reply.live is not None:
+            await reply.live.aclose()
+        logger.error("cannot send the reply to %s %s: %s", received.method, received.path, exc)
+        message = f"simulator reply failed: {exc}"
+        failed = json_reply(500, {"error": {"message": message}})
+        return await _send(writer, failed, request, None)
 
 
 async def serve_connection(
@@ -238,21 +214,18 @@ async def serve_connection(
 ) -> None:
     """Serve requests on one connection until either side closes it; always closes it.
 
-    Every body frame written is appended to `sent` (unless None) with its time."""
-    conn = h11.Connection(h11.SERVER)
+    Every body frame written is appended to `sent` (unless None) with its time. Bytes that
+    are not HTTP get a 400 (431 for a head over `http1.MAX_HEAD`) once the requests before
+    them are answered."""
+    parser = RequestParser(writer.write)
     try:
-        while True:
-            received = await _receive(conn, reader)
-            if received is None:
-                break
-            request = _parse(*received)
-            reply = await answer(request)
-            await _send(conn, writer, reply, sent, head=request.method == "HEAD")
-            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
-                break  # `connection: close` (or HTTP/1.0): no next request on this one
-            conn.start_next_cycle()
-    except h11.RemoteProtocolError:
-        await _reject(conn, writer)
+        while (request := await _receive(parser, reader)) is not None:
+            if not await _answer(writer, request, answer, sent):
+                return  # `connection: close`, HTTP/1.0 or a cut reply: no next request
+        if parser.error is not None:
+            status, message = parser.error
+            reply = json_reply(status, {"error": {"message": message}})
+            await _send(writer, reply, _UNPARSED, None)
     except ConnectionError:
         pass  # the client went away mid-response: nothing to report
     finally:

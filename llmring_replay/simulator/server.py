@@ -1,6 +1,6 @@
 """The simulator server: an HTTP/1.1 server on loopback speaking the four providers' APIs.
 
-Routing and rendering live in `routes.py`, the HTTP/1.1 work (h11) in `connection.py`; this
+Routing and rendering live in `routes.py`, HTTP/1.1 in `http1.py` and `connection.py`; this
 module runs the listening socket. The latest requests are kept in `.requests` and the latest
 body frames in `.sent` with the time each was written, so a test can prove a client saw
 frame 1 before frame 2 was sent. Both are bounded (`keep_requests`, `keep_frames`), so a

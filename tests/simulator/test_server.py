@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ import pytest
 from llmring_replay.framing import framing_for, splitter_for
 from llmring_replay.providers.registry import FORMATS
 from llmring_replay.simulator import Script, SimulatorServer, ToolCallSpec
+from llmring_replay.simulator.routes import ReceivedRequest, Reply
 
 TOOL = ToolCallSpec(name="lookup", arguments={"query": "capital of France"})
 
@@ -408,3 +409,72 @@ def test_the_request_and_frame_logs_are_bounded(client: httpx.Client) -> None:
         assert answer.json()["message"]["content"] == "abc"
         assert sim.requests == []
         assert sim.sent == []
+
+
+def _chat(body: bytes = b'{"model":"m","stream":false}', extra: str = "") -> bytes:
+    head = f"POST /api/chat HTTP/1.1\r\nhost: x\r\ncontent-length: {len(body)}\r\n{extra}\r\n"
+    return head.encode() + body
+
+
+def test_pipelined_requests_are_answered_in_order_then_bad_bytes_get_a_400() -> None:
+    first, second = b'{"model":"one","stream":false}', b'{"model":"two","stream":false}'
+    with (
+        SimulatorServer(Script(text="hi")) as sim,
+        socket.create_connection((sim.host, sim.port), timeout=5) as raw,
+    ):
+        raw.sendall(_chat(first) + _chat(second) + b"NOT HTTP\r\n\r\n")
+        reply = _recv_all(raw)  # the server closes after the 400
+    answers = reply.split(b"HTTP/1.1 ")[1:]
+    assert [answer[:3] for answer in answers] == [b"200", b"200", b"400"]
+    assert b'"model":"one"' in answers[0] and b'"model":"two"' in answers[1]
+    assert b"malformed HTTP request" in answers[2]
+    assert [request.body["model"] for request in sim.requests] == ["one", "two"]
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent() -> None:
+    body = b'{"model":"m","stream":false}'
+    head = _chat(body, "expect: 100-continue\r\n")[: -len(body)]
+    with (
+        SimulatorServer(Script(text="hi")) as sim,
+        socket.create_connection((sim.host, sim.port), timeout=5) as raw,
+    ):
+        raw.sendall(head)
+        assert raw.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        raw.sendall(body)
+        assert raw.recv(65536).startswith(b"HTTP/1.1 200 OK\r\n")
+
+
+def test_a_request_cut_short_closes_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        SimulatorServer(Script()) as sim,
+        socket.create_connection((sim.host, sim.port), timeout=5) as raw,
+    ):
+        raw.sendall(_chat()[:-5])
+        raw.shutdown(socket.SHUT_WR)
+        assert _recv_all(raw) == b""
+    assert sim.requests == []
+    assert caplog.records == []
+
+
+def test_a_reply_header_that_is_not_http_is_a_500_naming_it(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def relay() -> AsyncIterator[bytes]:
+        yield b"never sent"
+
+    live = relay()
+
+    def responder(request: ReceivedRequest) -> Reply:
+        if request.path == "/live":
+            return Reply(200, {"x-bad": "a\r\ninjected: 1"}, [], [], streamed=True, live=live)
+        return Reply(200, {"x-bad": "a\r\ninjected: 1"}, [b"{}"], [0.0])
+
+    with SimulatorServer(responder=responder) as sim:
+        for path in ("/whole", "/live"):
+            response = client.post(sim.base_url + path, json={})
+            assert response.status_code == 500
+            assert "injected" not in response.headers
+            message = response.json()["error"]["message"]
+            assert message.startswith("simulator reply failed: reply header 'x-bad: a")
+    assert live.ag_frame is None  # type: ignore[attr-defined]  # closed, not left to the GC
+    assert "is not a valid HTTP header" in caplog.text
