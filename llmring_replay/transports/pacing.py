@@ -60,13 +60,17 @@ def schedule(
     plan: ReplayPlan, start: float, read_timeout: float | None, now: Callable[[], float]
 ) -> Steps:
     """The steps of `plan` for a request made at `start` on the clock `now`."""
+    asked = start  # when the consumer last asked for a frame, or earlier
     for at, data in plan.frames:
         due = start + at
-        asked = now()  # a generator: this runs when the consumer asks for the next frame
+        # The clock only moves on: a frame due within the timeout of an earlier ask is
+        # within it of this one too, so the clock is read only when it could decide.
         if read_timeout is not None and due - asked > read_timeout:
-            stall = ReadStall(f"no data for {read_timeout:g}s (replayed stall)")
-            yield asked + read_timeout, stall
-            return
+            asked = now()  # a generator: this runs when the consumer asks for the frame
+            if due - asked > read_timeout:
+                stall = ReadStall(f"no data for {read_timeout:g}s (replayed stall)")
+                yield asked + read_timeout, stall
+                return
         yield due, data
     if plan.error is not None:
         yield start, plan.error
