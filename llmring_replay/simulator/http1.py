@@ -77,24 +77,55 @@ class RequestParser:
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._head_size = 0
+        # A request to switch protocols, still reading its body (`_upgrade`).
+        self._unfinished: tuple[Request, int, bytearray] | None = None
 
     @property
     def stopped(self) -> bool:
         """Whether no request can follow the ones in `ready`."""
-        return self.error is not None or self.upgraded
+        return self.error is not None or (self.upgraded and self._unfinished is None)
 
     def feed(self, data: bytes) -> None:
         """Parse `data`, the next bytes from the client."""
+        if self._unfinished is not None:
+            self._finish(data)
+            return
+        if self.stopped:
+            return  # what follows a switch of protocols or bytes that are not HTTP
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
+        except httptools.HttpParserUpgrade as exc:
             self.upgraded = True
+            self._upgrade(data[exc.args[0] :])
         except httptools.HttpParserCallbackError as exc:
             if not isinstance(exc.__context__, _HeadTooLarge):
                 raise
             self.error = (431, str(exc.__context__))
         except httptools.HttpParserError as exc:
             self.error = (400, f"malformed HTTP request: {exc}")
+
+    def _upgrade(self, rest: bytes) -> None:
+        """The request asking to switch protocols is complete to llhttp without its body,
+        which comes in `rest` and what follows: we answer in HTTP/1.1 (as a server may,
+        RFC 9110 7.8), so it is read here, as much as its content-length says."""
+        request = self.ready[-1]
+        lengths = [value for name, value in request.headers if name.lower() == b"content-length"]
+        chunked = any(name.lower() == b"transfer-encoding" for name, _ in request.headers)
+        if chunked:
+            self.ready.pop()
+            self.error = (400, "a request to switch protocols with a chunked body is not served")
+        elif lengths and int(lengths[0]) > 0:  # llhttp checked it is a number
+            self.ready.pop()
+            self._unfinished = (request, int(lengths[0]), bytearray())
+            self._finish(rest)
+
+    def _finish(self, data: bytes) -> None:
+        assert self._unfinished is not None
+        request, length, body = self._unfinished
+        body += data
+        if len(body) >= length:
+            self.ready.append(request._replace(body=bytes(body[:length])))
+            self._unfinished = None
 
     # -- httptools callbacks ----------------------------------------------------------------
 
@@ -131,8 +162,10 @@ class RequestParser:
                 version,
                 self._headers,
                 b"".join(self._body),
-                # Like h11: keep-alive is HTTP/1.1's, not HTTP/1.0's opt-in extension.
-                version == "1.1" and parser.should_keep_alive(),
+                # Like h11: keep-alive is HTTP/1.1's, not HTTP/1.0's opt-in extension. A
+                # request to switch protocols (`curl --http2`: h2c) is answered in HTTP/1.1,
+                # then the connection closes: what would follow is not HTTP/1.1.
+                version == "1.1" and parser.should_keep_alive() and not parser.should_upgrade(),
             )
         )
 

@@ -87,9 +87,20 @@ def test_a_head_over_the_limit_is_a_431() -> None:
 
 
 def test_an_upgrade_ends_the_requests_after_the_one_that_asked() -> None:
-    parser = parse(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n" + POST)
-    assert len(parser.ready) == 1
-    assert parser.upgraded and parser.stopped and parser.error is None
+    h2c = b"Upgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+    asks = POST.replace(b"Host: x\r\n", h2c)
+    for cut in (len(asks) - 2, len(asks) - 1, len(asks)):  # its body read whole, in any reads
+        parser = parse(asks[:cut], asks[cut:] + POST)
+        (request,) = parser.ready
+        assert request.body == b"{}"
+        assert not request.keep_alive  # answered in HTTP/1.1, then the connection closes
+        assert parser.upgraded and parser.stopped and parser.error is None
+    waiting = parse(asks[:-1])
+    assert not waiting.ready and not waiting.stopped  # the last byte of the body is to come
+    chunked = asks.replace(b"Content-Length: 2\r\n", b"Transfer-Encoding: chunked\r\n")
+    refused = parse(chunked.replace(b"{}", b"2\r\n{}\r\n0\r\n\r\n"))
+    assert not refused.ready
+    assert refused.error == (400, "a request to switch protocols with a chunked body is not served")
 
 
 def test_expect_100_continue_gets_an_interim_answer_only_when_nothing_waits() -> None:

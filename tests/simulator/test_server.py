@@ -478,3 +478,21 @@ def test_a_reply_header_that_is_not_http_is_a_500_naming_it(
             assert message.startswith("simulator reply failed: reply header 'x-bad: a")
     assert live.ag_frame is None  # type: ignore[attr-defined]  # closed, not left to the GC
     assert "is not a valid HTTP header" in caplog.text
+
+
+def test_a_request_to_switch_to_h2c_is_answered_in_http_11_then_closed() -> None:
+    upgrade = (  # what `curl --http2` sends to an http:// URL
+        "upgrade: h2c\r\nconnection: Upgrade, HTTP2-Settings\r\n"
+        "http2-settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+    )
+    with (
+        SimulatorServer(Script(text="hi")) as sim,
+        socket.create_connection((sim.host, sim.port), timeout=5) as raw,
+    ):
+        raw.sendall(_chat(extra=upgrade))
+        reply = _recv_all(raw)
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\nconnection: close" in head
+    assert b'"content":"hi"' in body
+    assert sim.requests[0].body == {"model": "m", "stream": False}
